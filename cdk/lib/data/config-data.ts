@@ -65,6 +65,12 @@ export class ConfigData extends Construct {
       translationBehavior: { sandboxModeEnabled: false },
     });
 
+    // The tables hold the admins' work: keep them if the stack goes, and keep their history.
+    for (const table of Object.values(this.api.resources.cfnResources.cfnTables)) {
+      table.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      table.pointInTimeRecoverySpecification = { pointInTimeRecoveryEnabled: true };
+    }
+
     const tables = this.api.resources.tables;
     this.providerTemplateTable = tables.ProviderTemplate;
     this.endpointConfigurationTable = tables.EndpointConfiguration;
