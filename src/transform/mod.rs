@@ -1,0 +1,190 @@
+//! Request and response transforms: the provider's template (stored with the provider, else shipped in
+//! `templates/`), else the built-in Rust transformer of the same name. Which ran is reported in metadata.
+
+pub mod builtin;
+pub mod engine;
+pub mod functions;
+
+use crate::error::{ErrorKind, Result, ServiceError};
+use crate::model::{CanonicalRequest, FinishReason, MappedResponse, TransformPath};
+use serde_json::Value;
+
+/// A built-in transformer: one per wire format, in `builtin/`.
+pub trait Builtin: Send + Sync {
+    fn render_request(&self, req: &CanonicalRequest) -> Result<Value>;
+    fn map_response(&self, raw: &Value) -> Result<MappedResponse>;
+}
+
+/// The shipped templates, compiled into the binary: `(transformer, request template, response mapping)`.
+const SHIPPED: [(&str, &str, &str); 4] = [
+    (
+        "openai_v1",
+        include_str!("../../templates/openai_v1.request.jsonata"),
+        include_str!("../../templates/openai_v1.response.jsonata"),
+    ),
+    (
+        "anthropic_v1",
+        include_str!("../../templates/anthropic_v1.request.jsonata"),
+        include_str!("../../templates/anthropic_v1.response.jsonata"),
+    ),
+    (
+        "gemini_v1",
+        include_str!("../../templates/gemini_v1.request.jsonata"),
+        include_str!("../../templates/gemini_v1.response.jsonata"),
+    ),
+    (
+        "bedrock_v1",
+        include_str!("../../templates/bedrock_v1.request.jsonata"),
+        include_str!("../../templates/bedrock_v1.response.jsonata"),
+    ),
+];
+
+pub fn shipped_request_template(transformer: &str) -> Option<&'static str> {
+    SHIPPED.iter().find(|s| s.0 == transformer).map(|s| s.1)
+}
+
+pub fn shipped_response_mapping(transformer: &str) -> Option<&'static str> {
+    SHIPPED.iter().find(|s| s.0 == transformer).map(|s| s.2)
+}
+
+pub fn is_known(transformer: &str) -> bool {
+    builtin::get(transformer).is_some() || shipped_request_template(transformer).is_some()
+}
+
+/// Which transform produced a result, and why the built-in ran when it did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ran {
+    pub path: TransformPath,
+    pub note: Option<String>,
+}
+
+/// The template source for a transformer: the stored one wins over the shipped one.
+fn source<'a>(stored: Option<&'a str>, shipped: Option<&'static str>) -> Option<&'a str> {
+    stored.filter(|s| !s.trim().is_empty()).or(shipped)
+}
+
+pub fn render_request(
+    transformer: &str,
+    stored: Option<&str>,
+    req: &CanonicalRequest,
+) -> Result<(Value, Ran)> {
+    if let Some(src) = source(stored, shipped_request_template(transformer)) {
+        let name = format!("{transformer}.requestTemplate");
+        let template = engine::compile(&name, src)?;
+        let input = serde_json::to_value(req).map_err(|e| ServiceError::template(e.to_string()))?;
+        match template.evaluate(&input, &[]) {
+            Ok(body) => {
+                if !body.is_object() {
+                    return Err(ServiceError::template(format!(
+                        "template `{name}` gave {}, not a JSON object",
+                        crate::event::kind_of(&body)
+                    )));
+                }
+                return Ok((
+                    body,
+                    Ran {
+                        path: TransformPath::Template,
+                        note: None,
+                    },
+                ));
+            }
+            Err(engine::Outcome::UseBuiltin(why)) => {
+                return run_builtin_request(transformer, req, Some(why))
+            }
+            Err(engine::Outcome::Failed(e)) => return Err(e),
+        }
+    }
+    run_builtin_request(transformer, req, None)
+}
+
+fn run_builtin_request(
+    transformer: &str,
+    req: &CanonicalRequest,
+    note: Option<String>,
+) -> Result<(Value, Ran)> {
+    let b = builtin::get(transformer).ok_or_else(|| unknown(transformer))?;
+    Ok((
+        b.render_request(req)?,
+        Ran {
+            path: TransformPath::Builtin,
+            note,
+        },
+    ))
+}
+
+pub fn map_response(
+    transformer: &str,
+    stored: Option<&str>,
+    raw: &Value,
+) -> Result<(MappedResponse, Ran)> {
+    let (mapped, ran) = match source(stored, shipped_response_mapping(transformer)) {
+        Some(src) => {
+            let name = format!("{transformer}.responseMapping");
+            let template = engine::compile(&name, src)?;
+            match template.evaluate(raw, &[]) {
+                Ok(v) => {
+                    let mapped: MappedResponse = serde_path_to_error::deserialize(v).map_err(|e| {
+                        ServiceError::template(format!("template `{name}` gave a result that is not a mapped response: `{}`: {}", e.path(), e.inner()))
+                    })?;
+                    (
+                        mapped,
+                        Ran {
+                            path: TransformPath::Template,
+                            note: None,
+                        },
+                    )
+                }
+                Err(engine::Outcome::UseBuiltin(why)) => {
+                    run_builtin_response(transformer, raw, Some(why))?
+                }
+                // A mapping that fails on a body it does not recognise says the body is not an answer.
+                Err(engine::Outcome::Failed(e)) => return Err(e),
+            }
+        }
+        None => run_builtin_response(transformer, raw, None)?,
+    };
+    check_mapped(&mapped)?;
+    Ok((mapped, ran))
+}
+
+fn run_builtin_response(
+    transformer: &str,
+    raw: &Value,
+    note: Option<String>,
+) -> Result<(MappedResponse, Ran)> {
+    let b = builtin::get(transformer).ok_or_else(|| unknown(transformer))?;
+    Ok((
+        b.map_response(raw)?,
+        Ran {
+            path: TransformPath::Builtin,
+            note,
+        },
+    ))
+}
+
+fn check_mapped(m: &MappedResponse) -> Result<()> {
+    if m.finish_reason.is_none() {
+        return Err(ServiceError::response_invalid(
+            "the provider's body is not an answer: no finish reason could be read from it",
+        ));
+    }
+    if let Some(c) = m.tool_calls.iter().find(|c| !c.arguments.is_object()) {
+        return Err(ServiceError::response_invalid(format!(
+            "tool call `{}` has arguments that are not a JSON object",
+            c.name
+        )));
+    }
+    if m.tool_calls.is_empty() && m.finish_reason == Some(FinishReason::ToolCalls) {
+        return Err(ServiceError::response_invalid(
+            "the answer says it stopped for tool calls but holds none",
+        ));
+    }
+    Ok(())
+}
+
+pub fn unknown(transformer: &str) -> ServiceError {
+    ServiceError::new(
+        ErrorKind::InvalidInvocation,
+        format!("unknown transformer `{transformer}` (built in: openai_v1, anthropic_v1, gemini_v1, bedrock_v1; or store a template with the provider)"),
+    )
+}

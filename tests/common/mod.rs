@@ -1,0 +1,163 @@
+//! Shared test helpers: provider configs, the request cases and recordings on disk, a local service.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use unified_llm_service::config::local::{shipped_templates, LocalConfigStore};
+use unified_llm_service::pipeline::Service;
+use unified_llm_service::secrets::local::MemorySecrets;
+use unified_llm_service::settings::Settings;
+use unified_llm_service::setup;
+
+pub const PROVIDERS: [&str; 4] = ["openai", "anthropic", "gemini", "bedrock"];
+pub const SECRET_PATH: &str = "/ai-agent/llm-secrets/test";
+pub const API_KEY: &str = "sk-test-0123456789abcdef";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn load(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `*.json` files of a folder, by name.
+pub fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    files.sort();
+    files
+}
+
+pub fn stem(p: &Path) -> String {
+    p.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+/// The model a provider's common cases run on: one that reasons for the reasoning cases.
+pub fn model_for(provider: &str, case: &str) -> &'static str {
+    let reasoning = case.starts_with("reasoning");
+    match (provider, reasoning) {
+        ("openai", false) => "gpt-4o",
+        ("openai", true) => "o4-mini",
+        ("anthropic", _) => "claude-sonnet-4-5-20250929",
+        ("gemini", _) => "gemini-2.5-flash",
+        ("bedrock", _) => "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        _ => unreachable!(),
+    }
+}
+
+/// An inline `provider_config` for `provider`, pointed at `base` (a stand-in) or the real host.
+pub fn provider_config(provider: &str, model: &str, base: Option<&str>) -> Value {
+    let (host, path, header, prefix, key_name) = match provider {
+        "openai" => (
+            "https://api.openai.com",
+            "/v1/chat/completions",
+            "Authorization",
+            "Bearer ",
+            "OPENAI_API_KEY",
+        ),
+        "anthropic" => (
+            "https://api.anthropic.com",
+            "/v1/messages",
+            "x-api-key",
+            "",
+            "ANTHROPIC_API_KEY",
+        ),
+        "gemini" => (
+            "https://generativelanguage.googleapis.com",
+            "/v1beta/models/{model_id}:generateContent",
+            "x-goog-api-key",
+            "",
+            "GEMINI_API_KEY",
+        ),
+        "bedrock" => (
+            "https://bedrock-runtime.us-east-1.amazonaws.com",
+            "/model/{model_id}/converse",
+            "Authorization",
+            "Bearer ",
+            "BEDROCK_API_KEY",
+        ),
+        other => panic!("unknown provider {other}"),
+    };
+    json!({
+        "provider_id": provider,
+        "model_id": model,
+        "endpoint": format!("{}{path}", base.unwrap_or(host)),
+        "auth_header_name": header,
+        "auth_header_prefix": prefix,
+        "secret_path": SECRET_PATH,
+        "secret_key_name": key_name,
+        "request_transformer": format!("{provider}_v1"),
+        "response_transformer": format!("{provider}_v1"),
+        "timeout": 5
+    })
+}
+
+/// The request cases for `provider`: `(name, event without provider_config, model)`.
+pub fn request_cases(provider: &str) -> Vec<(String, Value, String)> {
+    let mut out = Vec::new();
+    for f in json_files(&root().join("tests/requests/common")) {
+        let case = stem(&f);
+        let model = model_for(provider, &case).to_string();
+        out.push((case, load(&f), model));
+    }
+    for f in json_files(&root().join("tests/requests").join(provider)) {
+        let mut v = load(&f);
+        let model = v
+            .as_object_mut()
+            .unwrap()
+            .remove("model_id")
+            .and_then(|m| m.as_str().map(str::to_string));
+        out.push((
+            stem(&f),
+            v,
+            model.unwrap_or_else(|| model_for(provider, "").to_string()),
+        ));
+    }
+    out
+}
+
+pub fn with_config(mut event: Value, config: Value) -> Value {
+    event
+        .as_object_mut()
+        .unwrap()
+        .insert("provider_config".into(), config);
+    event
+}
+
+/// A service with the shipped templates (with `max_retries`), a key for every provider, and loopback allowed.
+pub fn local_service(max_retries: Option<u32>) -> Service {
+    let mut templates = shipped_templates();
+    if let Some(n) = max_retries {
+        for t in &mut templates {
+            t.max_retries = Some(n);
+        }
+    }
+    let keys = json!({"OPENAI_API_KEY": API_KEY, "ANTHROPIC_API_KEY": API_KEY, "GEMINI_API_KEY": API_KEY, "BEDROCK_API_KEY": API_KEY});
+    let settings = Settings {
+        allowed_endpoint_hosts: vec!["127.0.0.1".into()],
+        secrets_cache_ttl: std::time::Duration::from_secs(300),
+        ..Settings::default()
+    };
+    setup::with_parts(
+        &settings,
+        Arc::new(LocalConfigStore::with_templates(templates)),
+        Arc::new(MemorySecrets {
+            secrets: HashMap::from([(SECRET_PATH.to_string(), keys.to_string())]),
+        }),
+        None,
+    )
+}
+
+/// insta settings: snapshots in the top-level `snapshots/` folder.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
