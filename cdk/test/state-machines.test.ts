@@ -66,7 +66,8 @@ describe('the agent state machine', () => {
     expect(JSON.stringify(def)).not.toContain('appsync');
     // Absent fields are null (the service reads null as absent), so the references never fail.
     expect(def.States.RequestNullDefaults.Result).toMatchObject({ agent_id: null, provider_config: null, tools: null });
-    expect(def.States.RequestFillAbsentFields.Parameters).toEqual({ 'request.$': 'States.JsonMerge($.null_defaults, $, false)' });
+    expect(def.States.RequestKeepInput.Parameters).toEqual({ 'input.$': '$' });
+    expect(def.States.RequestFillAbsentFields.Parameters).toEqual({ 'request.$': 'States.JsonMerge($.null_defaults, $.input, false)' });
   });
 
   test('retries transient errors with backoff and jitter, catches the named errors to a Fail that keeps them', () => {
@@ -88,16 +89,17 @@ describe('the agent state machine', () => {
       { Variable: '$.use_rust_service', BooleanEquals: value },
     ] });
     expect(choice.Choices).toEqual([
-      { ...flag(true), Next: 'RequestNullDefaults' },
+      { ...flag(true), Next: 'RequestKeepInput' },
       { ...flag(false), Next: 'CallLegacyLLM' },
     ]);
     expect(choice.Default).toBe('CallLegacyLLM');
     expect(def.States.CallLegacyLLM.Resource).toBe(LEGACY_ARN);
+    expect(def.States.CallLegacyLLM.Parameters).toBeUndefined();
     expect(def.States.CallLegacyLLM.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AgentCallFailed' }]);
 
     // Without a legacy Lambda, the default is the Rust service and an explicit false fails clearly.
     const plain = definitionOf(s.template, 'AgentFlow');
-    expect(plain.States.UseRustService.Default).toBe('RequestNullDefaults');
+    expect(plain.States.UseRustService.Default).toBe('RequestKeepInput');
     expect(plain.States.UseRustService.Choices[1].Next).toBe('LegacyServiceNotConfigured');
     expect(plain.States.LegacyServiceNotConfigured).toMatchObject({ Type: 'Fail', Error: 'InvalidInvocation' });
   });
@@ -163,8 +165,9 @@ describe('the evaluation state machine', () => {
     expectServicePolicy(map.ItemProcessor.States.S3CallLLMForSample, 'S3RecordSampleFailure');
     expect(def.States.SamplesSource.Choices).toEqual([
       { Variable: '$.samples_key', IsString: true, Next: 'EvaluateSamplesFromS3' },
-      { Variable: '$.samples', IsNull: false, Next: 'EvaluateSamples' },
+      { Variable: '$.samples', IsNull: true, Next: 'NoSamples' },
     ]);
+    expect(def.States.SamplesSource.Default).toBe('EvaluateSamples');
   });
 
   test('its role: the service, its own bucket, and its own Distributed Map runs', () => {

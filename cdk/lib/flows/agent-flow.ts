@@ -23,7 +23,7 @@ export const AGENT_REQUEST_FIELDS = REQUEST_FIELDS.filter((f) => f !== 'evaluati
  * `provider_config`, plus `messages`, `tools?`, ...) and the rollout flag `use_rust_service`.
  * Output: the unified response. The configuration is loaded by the service itself (by reference).
  *
- *   UseRustService? --true / default--> RequestNullDefaults -> RequestFillAbsentFields -> CallRustLLM --> (end)
+ *   UseRustService? --true / default--> Request{KeepInput,NullDefaults,FillAbsentFields} -> CallRustLLM --> (end)
  *                   --false / default with a legacy ARN--> CallLegacyLLM --> (end)
  *   any named error (after retries) --> AgentCallFailed (Fail, keeps the service's error name and message)
  */
@@ -63,7 +63,7 @@ export class AgentFlow extends Construct {
         lambdaFunction: legacyFn,
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
-        payload: sfn.TaskInput.fromJsonPathAt('$'),
+        // No payload: the legacy Lambda gets the execution's input as it came.
       });
       callLegacy.addRetry({
         errors: LAMBDA_TRANSIENT_ERRORS,

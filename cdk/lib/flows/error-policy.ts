@@ -99,26 +99,28 @@ export const REQUEST_FIELDS = [
   'tool_choice', 'parallel_tool_calls', 'reasoning', 'response_format',
 ] as const;
 
-/** Where the null defaults sit in the state's data before they are merged under the input. */
-export const DEFAULTS_PATH = '$.null_defaults';
-
 /**
- * Two Pass states that give every field in `fields` a value (null when the caller left it out, which
+ * Three Pass states that give every field in `fields` a value (null when the caller left it out, which
  * the service reads as absent), so that the next state's `field.$` references never fail:
- * `<prefix>NullDefaults` puts `{field: null, ...}` at $.null_defaults (a Pass `Result`: CDK drops null
- * values from `Parameters`), `<prefix>FillAbsentFields` merges the input over it into `$.<into>`.
+ *   `<prefix>KeepInput`        {input: <the state's input>}
+ *   `<prefix>NullDefaults`     adds null_defaults: {field: null, ...} (a Pass `Result`: CDK drops null
+ *                              values from `Parameters`)
+ *   `<prefix>FillAbsentFields` {<into>: States.JsonMerge(null_defaults, input)}: the input wins
  */
 export function fillAbsentFields(
   scope: Construct, prefix: string, fields: readonly string[], into: string,
 ): { start: sfn.Pass; end: sfn.Pass } {
-  const start = new sfn.Pass(scope, `${prefix}NullDefaults`, {
+  const start = new sfn.Pass(scope, `${prefix}KeepInput`, {
+    parameters: { 'input.$': '$' },
+  });
+  const defaults = new sfn.Pass(scope, `${prefix}NullDefaults`, {
     comment: 'null for every field the caller may leave out: the service reads null as absent',
     result: sfn.Result.fromObject(Object.fromEntries(fields.map((f) => [f, null]))),
-    resultPath: DEFAULTS_PATH,
+    resultPath: '$.null_defaults',
   });
   const end = new sfn.Pass(scope, `${prefix}FillAbsentFields`, {
-    parameters: { [`${into}.$`]: `States.JsonMerge(${DEFAULTS_PATH}, $, false)` },
+    parameters: { [`${into}.$`]: 'States.JsonMerge($.null_defaults, $.input, false)' },
   });
-  start.next(end);
+  start.next(defaults).next(end);
   return { start, end };
 }

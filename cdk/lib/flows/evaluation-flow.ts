@@ -123,8 +123,9 @@ export class EvaluationFlow extends Construct {
     });
     const source = new sfn.Choice(this, 'SamplesSource')
       .when(sfn.Condition.isString('$.samples_key'), distributedMap.next(distributedOutput))
-      .when(sfn.Condition.isNotNull('$.samples'), inlineMap.next(inlineOutput))
-      .otherwise(noSamples);
+      // (IsNull true rather than IsNull false: aws-local-stepfunctions 3.0 reads `IsNull: false` as never.)
+      .when(sfn.Condition.isNull('$.samples'), noSamples)
+      .otherwise(inlineMap.next(inlineOutput));
     prepare.end.next(select).next(source);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
