@@ -94,7 +94,7 @@ export function addServiceCatches(task: sfn.TaskStateBase, handler: sfn.IChainab
 
 /** Every field of the service's event, null when the caller leaves it out ("null means absent"). */
 export const REQUEST_FIELDS = [
-  'provider_config', 'agent_id', 'endpoint_id', 'evaluation_id',
+  'provider_config', 'fallbacks', 'agent_id', 'endpoint_id', 'evaluation_id',
   'messages', 'tools', 'temperature', 'max_tokens', 'top_p', 'stream', 'stop',
   'tool_choice', 'parallel_tool_calls', 'reasoning', 'response_format',
 ] as const;
