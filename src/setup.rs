@@ -16,6 +16,11 @@ pub async fn service(settings: &Settings) -> Service {
     } else {
         None
     };
+    service_with_aws(settings, aws)
+}
+
+/// The service with a given AWS configuration (`None`: no AWS at all; a secrets file must then be set).
+pub fn service_with_aws(settings: &Settings, aws: Option<aws_config::SdkConfig>) -> Service {
     let config: Arc<dyn ConfigStore> = match (&aws, settings.uses_dynamodb()) {
         (Some(c), true) => Arc::new(DynamoConfigStore::new(
             aws_sdk_dynamodb::Client::new(c),
@@ -26,7 +31,9 @@ pub async fn service(settings: &Settings) -> Service {
     let source: Arc<dyn SecretSource> = match (&settings.secrets_file, &aws) {
         (Some(path), _) => Arc::new(FileSecrets::new(path)),
         (None, Some(c)) => Arc::new(AwsSecrets::new(aws_sdk_secretsmanager::Client::new(c))),
-        (None, None) => unreachable!("AWS config is loaded whenever no secrets file is set"),
+        (None, None) => Arc::new(crate::secrets::local::MemorySecrets {
+            secrets: Default::default(),
+        }),
     };
     with_parts(
         settings,

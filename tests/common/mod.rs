@@ -1,6 +1,10 @@
 //! Shared test helpers: provider configs, the request cases and recordings on disk, a local service.
 #![allow(dead_code)]
 
+pub mod amplify;
+pub mod moto;
+pub mod runtime_api;
+
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,499 @@
+//! Configuration from DynamoDB and keys from Secrets Manager through the real AWS SDK, against moto's server
+//! on loopback, with items in Amplify's shape and a stand-in provider over HTTP.
+
+mod common;
+
+use common::amplify::*;
+use common::moto::Moto;
+use common::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+use unified_llm_service::event::{self, ChatEvent, Invocation};
+use unified_llm_service::pipeline::Service;
+use unified_llm_service::replay::{Recording, StandIn};
+use unified_llm_service::settings::Settings;
+use unified_llm_service::setup;
+
+const SECRET: &str = "/ai-agent/llm-secrets/prod";
+
+struct World {
+    moto: Moto,
+    db: aws_sdk_dynamodb::Client,
+    sm: aws_sdk_secretsmanager::Client,
+}
+
+async fn world() -> World {
+    let moto = Moto::start();
+    let conf = moto.sdk_config().await;
+    let db = aws_sdk_dynamodb::Client::new(&conf);
+    let sm = aws_sdk_secretsmanager::Client::new(&conf);
+    create_tables(&db).await;
+    for p in PROVIDERS {
+        put(&db, PT, "ProviderTemplate", shipped(p)).await;
+    }
+    let keys = json!({"OPENAI_API_KEY": API_KEY, "ANTHROPIC_API_KEY": API_KEY, "GEMINI_API_KEY": API_KEY, "BEDROCK_API_KEY": API_KEY});
+    put_secret(&sm, SECRET, &keys.to_string()).await;
+    World { moto, db, sm }
+}
+
+impl World {
+    async fn service(&self, ttl: Duration) -> Service {
+        let settings = Settings {
+            provider_template_table: Some(PT.into()),
+            endpoint_configuration_table: Some(EC.into()),
+            agent_model_assignment_table: Some(AMA.into()),
+            provider_template_index: "byProviderId".into(),
+            secrets_cache_ttl: ttl,
+            allowed_secret_prefixes: vec!["/ai-agent/llm-secrets/".into()],
+            allowed_endpoint_hosts: vec!["127.0.0.1".into()],
+            ..Settings::default()
+        };
+        setup::service_with_aws(&settings, Some(self.moto.sdk_config().await))
+    }
+}
+
+fn chat(v: Value) -> Box<ChatEvent> {
+    match event::parse(v).unwrap() {
+        Invocation::Chat(c) => c,
+        _ => unreachable!(),
+    }
+}
+
+fn hello(extra: Value) -> Box<ChatEvent> {
+    let mut e = json!({"messages": [{"role": "user", "content": "hello"}]});
+    e.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    chat(e)
+}
+
+/// An inline `provider_config` whose key lives in the Secrets Manager secret.
+fn inline(provider: &str, model: &str, base: &str) -> Value {
+    let mut c = provider_config(provider, model, Some(base));
+    c["secret_path"] = json!(SECRET);
+    c
+}
+
+async fn stand_in(provider: &str) -> StandIn {
+    StandIn::start(vec![Recording::load(
+        &root().join(format!("tests/recordings/{provider}/text.json")),
+    )
+    .unwrap()])
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_event_forms_for_all_four_providers() {
+    let w = world().await;
+    let svc = w.service(Duration::from_secs(300)).await;
+    for p in PROVIDERS {
+        let s = stand_in(p).await;
+        let mut pt = shipped(p);
+        pt["defaultHeaders"] = json!({"x-team": "agents"});
+        put(&w.db, PT, "ProviderTemplate", pt).await;
+        let model = model_for(p, "");
+        put(
+            &w.db,
+            EC,
+            "EndpointConfiguration",
+            endpoint(&format!("ep-{p}"), p, model, &s.base_url()),
+        )
+        .await;
+        put(&w.db, AMA, "AgentModelAssignment", json!({"id": format!("agent-{p}"), "agentId": format!("agent-{p}"), "endpointIds": [format!("ep-{p}")]})).await;
+
+        let by_endpoint = svc
+            .invoke(
+                &hello(json!({"endpoint_id": format!("ep-{p}"), "agent_id": "agent-1"})),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            by_endpoint.metadata.endpoint_id.as_deref(),
+            Some(format!("ep-{p}").as_str())
+        );
+        assert_eq!(by_endpoint.metadata.model_id, model);
+        let by_eval = svc
+            .invoke(
+                &hello(json!({"endpoint_id": format!("ep-{p}"), "evaluation_id": "eval-1"})),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_eval.finish_reason, by_endpoint.finish_reason);
+        // An agent whose assignment lists this endpoint, and whom the endpoint allows.
+        let mut ec = endpoint(&format!("ep-{p}"), p, model, &s.base_url());
+        ec["allowedAgents"] = json!(["agent-1", format!("agent-{p}")]);
+        put(&w.db, EC, "EndpointConfiguration", ec).await;
+        let by_agent = svc
+            .invoke(&hello(json!({"agent_id": format!("agent-{p}")})), None)
+            .await
+            .unwrap();
+        assert_eq!(by_agent.metadata.provider_id, p);
+        let inline = svc
+            .invoke(
+                &hello(json!({"provider_config": inline(p, model, &s.base_url())})),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(inline.metadata.provider_id, p);
+        let got = s.received();
+        assert_eq!(got.len(), 4, "{p}");
+        assert!(
+            got.iter()
+                .all(|r| r.headers.get("x-team").map(String::as_str) == Some("agents")),
+            "{p}: the stored defaultHeaders are sent in both forms"
+        );
+        assert!(
+            got.iter()
+                .all(|r| r.headers.values().any(|v| v.contains(API_KEY))),
+            "{p}: the key from Secrets Manager is sent"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_overrides_win_and_the_event_wins_over_them() {
+    let w = world().await;
+    let svc = w.service(Duration::from_secs(300)).await;
+    let s = stand_in("openai").await;
+    let mut ec = endpoint("ep-o", "openai", "gpt-4o", &s.base_url());
+    ec["customHeaders"] = json!({"x-custom": "yes"});
+    ec["modelParameters"] = json!({"temperature": 0.3, "max_tokens": 77});
+    ec["customTimeout"] = json!(12);
+    put(&w.db, EC, "EndpointConfiguration", ec).await;
+    svc.invoke(
+        &hello(json!({"endpoint_id": "ep-o", "agent_id": "agent-1"})),
+        None,
+    )
+    .await
+    .unwrap();
+    svc.invoke(
+        &hello(json!({"endpoint_id": "ep-o", "agent_id": "agent-1", "max_tokens": 5})),
+        None,
+    )
+    .await
+    .unwrap();
+    let got = s.received();
+    assert_eq!(
+        got[0].headers.get("x-custom").map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(got[0].body["temperature"], json!(0.3));
+    assert_eq!(got[0].body["max_tokens"], json!(77));
+    assert_eq!(
+        got[1].body["max_tokens"],
+        json!(5),
+        "the event overrides modelParameters"
+    );
+    assert_eq!(got[1].body["temperature"], json!(0.3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_name_what_is_wrong() {
+    let w = world().await;
+    let svc = w.service(Duration::from_secs(300)).await;
+    let s = stand_in("openai").await;
+    put(
+        &w.db,
+        EC,
+        "EndpointConfiguration",
+        endpoint("ep-o", "openai", "gpt-4o", &s.base_url()),
+    )
+    .await;
+    let mut bad = endpoint("ep-bad", "openai", "gpt-4o", &s.base_url());
+    bad["modelParameters"] = json!("{not json");
+    put(&w.db, EC, "EndpointConfiguration", bad).await;
+    put(
+        &w.db,
+        EC,
+        "EndpointConfiguration",
+        endpoint(
+            "ep-a",
+            "anthropic",
+            "claude-sonnet-4-5-20250929",
+            &s.base_url(),
+        ),
+    )
+    .await;
+    let mut inactive = shipped("anthropic");
+    inactive["isActive"] = json!(false);
+    put(&w.db, PT, "ProviderTemplate", inactive).await;
+    let cases = [
+        (
+            json!({"endpoint_id": "ep-o", "agent_id": "agent-2"}),
+            "AccessDenied",
+            "does not allow agent `agent-2`",
+        ),
+        (
+            json!({"endpoint_id": "ep-o", "evaluation_id": "eval-9"}),
+            "AccessDenied",
+            "evaluation `eval-9`",
+        ),
+        (
+            json!({"endpoint_id": "ep-o"}),
+            "AccessDenied",
+            "names no agent_id",
+        ),
+        (
+            json!({"endpoint_id": "ep-missing", "agent_id": "agent-1"}),
+            "ConfigNotFound",
+            &format!("no EndpointConfiguration `ep-missing` in table {EC}"),
+        ),
+        (
+            json!({"agent_id": "agent-nobody"}),
+            "ConfigNotFound",
+            &format!("no AgentModelAssignment `agent-nobody` in table {AMA}"),
+        ),
+        (
+            json!({"endpoint_id": "ep-bad", "agent_id": "agent-1"}),
+            "ConfigNotFound",
+            "`modelParameters` is not valid JSON",
+        ),
+        (
+            json!({"endpoint_id": "ep-a", "agent_id": "agent-1"}),
+            "ConfigNotFound",
+            "is inactive",
+        ),
+    ];
+    for (event, kind, words) in cases {
+        let e = svc
+            .invoke(&hello(event.clone()), None)
+            .await
+            .expect_err(&event.to_string());
+        assert_eq!(e.kind.name(), kind, "{event}: {e}");
+        assert!(
+            e.full_message().contains(words),
+            "{event}: `{}` should say `{words}`",
+            e.full_message()
+        );
+    }
+    assert!(
+        s.received().is_empty(),
+        "no refused call reached the provider"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_template_takes_effect_on_the_next_invocation() {
+    let w = world().await;
+    let svc = w.service(Duration::from_secs(300)).await;
+    let s = stand_in("openai").await;
+    put(
+        &w.db,
+        EC,
+        "EndpointConfiguration",
+        endpoint("ep-o", "openai", "gpt-4o", &s.base_url()),
+    )
+    .await;
+    for version in ["v1", "v2"] {
+        let mut pt = shipped("openai");
+        pt["requestTemplate"] = json!(format!("{{\"model\": model, \"messages\": [{{\"role\": \"user\", \"content\": \"{version}\"}}]}}"));
+        put(&w.db, PT, "ProviderTemplate", pt).await;
+        let r = svc
+            .invoke(
+                &hello(json!({"endpoint_id": "ep-o", "agent_id": "agent-1"})),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            r.metadata.transform,
+            unified_llm_service::model::TransformPath::Template
+        );
+    }
+    let got = s.received();
+    assert_eq!(got[0].body["messages"][0]["content"], "v1");
+    assert_eq!(got[1].body["messages"][0]["content"], "v2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_cached_expire_rotate_and_coalesce() {
+    let w = world().await;
+    let s = stand_in("openai").await;
+    let event = || hello(json!({"provider_config": inline("openai", "gpt-4o", &s.base_url())}));
+    let cfg = inline("openai", "gpt-4o", &s.base_url());
+    let svc = w.service(Duration::from_millis(1500)).await;
+    w.moto.start_recording().await;
+    for _ in 0..3 {
+        svc.invoke(&hello(json!({"provider_config": cfg.clone()})), None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        w.moto.count("secretsmanager.GetSecretValue").await,
+        1,
+        "three invocations, one fetch"
+    );
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    svc.invoke(&hello(json!({"provider_config": cfg.clone()})), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.moto.count("secretsmanager.GetSecretValue").await,
+        2,
+        "fetched again after the TTL"
+    );
+
+    // Rotation: the provider refuses the old key once; the service reads the secret again and retries.
+    let rotated = "sk-rotated-9876543210";
+    put_secret(
+        &w.sm,
+        SECRET,
+        &json!({"OPENAI_API_KEY": rotated}).to_string(),
+    )
+    .await;
+    let ok = Recording::load(&root().join("tests/recordings/openai/text.json")).unwrap();
+    let refused = Recording::load(&root().join("tests/recordings/openai/err_auth.json")).unwrap();
+    s.set_answers(vec![refused, ok]);
+    let before = s.received().len();
+    let r = svc
+        .invoke(&hello(json!({"provider_config": cfg.clone()})), None)
+        .await
+        .unwrap();
+    assert_eq!(r.metadata.attempts, 2);
+    let got = &s.received()[before..];
+    assert!(got[0].headers["authorization"].ends_with(API_KEY));
+    assert_eq!(got[1].headers["authorization"], format!("Bearer {rotated}"));
+    assert_eq!(w.moto.count("secretsmanager.GetSecretValue").await, 3);
+
+    // Concurrent cold misses for one secret: one fetch.
+    let fresh = w.service(Duration::from_secs(300)).await;
+    w.moto.start_recording().await;
+    let events: Vec<_> = (0..8).map(|_| event()).collect();
+    let results = futures::future::join_all(events.iter().map(|e| fresh.invoke(e, None))).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(
+        w.moto.count("secretsmanager.GetSecretValue").await,
+        1,
+        "eight concurrent invocations, one fetch"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_errors_are_named_and_never_show_a_value() {
+    let w = world().await;
+    let svc = w.service(Duration::from_secs(300)).await;
+    let s = stand_in("openai").await;
+    put_secret(
+        &w.sm,
+        "/ai-agent/llm-secrets/not-json",
+        "sk-plain-text-value-123",
+    )
+    .await;
+    let cases = [
+        (
+            "/ai-agent/llm-secrets/missing",
+            "OPENAI_API_KEY",
+            "SecretNotFound",
+            "does not exist",
+        ),
+        (
+            SECRET,
+            "MISSING_KEY",
+            "SecretNotFound",
+            "has no key `MISSING_KEY`",
+        ),
+        (
+            "/ai-agent/llm-secrets/not-json",
+            "OPENAI_API_KEY",
+            "SecretNotFound",
+            "is not a JSON object",
+        ),
+        (
+            "/elsewhere/secret",
+            "OPENAI_API_KEY",
+            "AccessDenied",
+            "ALLOWED_SECRET_PREFIXES",
+        ),
+    ];
+    w.moto.start_recording().await;
+    for (path, key, kind, words) in cases {
+        let mut c = provider_config("openai", "gpt-4o", Some(&s.base_url()));
+        c["secret_path"] = json!(path);
+        c["secret_key_name"] = json!(key);
+        let e = svc
+            .invoke(&hello(json!({"provider_config": c})), None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind.name(), kind, "{path}: {e}");
+        let msg = e.full_message();
+        assert!(msg.contains(words) && msg.contains(path), "{path}: {msg}");
+        assert!(
+            !msg.contains("sk-plain-text-value-123") && !msg.contains(API_KEY),
+            "{path}: no value in the error"
+        );
+    }
+    assert_eq!(
+        w.moto.count("secretsmanager.GetSecretValue").await,
+        3,
+        "one fetch per secret read; the prefix refusal makes none"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambda_binary_reads_dynamodb_and_secrets_manager_through_aws_endpoint_url() {
+    use common::runtime_api::{spawn_function, RuntimeApi};
+    let w = world().await;
+    let s = stand_in("openai").await;
+    put(
+        &w.db,
+        EC,
+        "EndpointConfiguration",
+        endpoint("ep-o", "openai", "gpt-4o", &s.base_url()),
+    )
+    .await;
+    let api = RuntimeApi::start().await;
+    let mut child = spawn_function(
+        &api,
+        &[
+            ("AWS_ENDPOINT_URL", w.moto.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("PROVIDER_TEMPLATE_TABLE", PT.into()),
+            ("ENDPOINT_CONFIGURATION_TABLE", EC.into()),
+            ("AGENT_MODEL_ASSIGNMENT_TABLE", AMA.into()),
+            ("ALLOWED_SECRET_PREFIXES", "/ai-agent/llm-secrets/".into()),
+            ("ALLOWED_ENDPOINT_HOSTS", "127.0.0.1".into()),
+        ],
+    );
+    let t = Duration::from_secs(20);
+    let msg = json!([{"role": "user", "content": "hello"}]);
+    let by_ref = api
+        .invoke(
+            json!({"endpoint_id": "ep-o", "agent_id": "agent-1", "messages": msg}),
+            t,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_ref["metadata"]["endpoint_id"], "ep-o");
+    let inline = api
+        .invoke(
+            json!({"provider_config": inline("openai", "gpt-4o", &s.base_url()), "messages": msg}),
+            t,
+        )
+        .await
+        .unwrap();
+    assert_eq!(inline["finish_reason"], "stop");
+    let denied = api
+        .invoke(
+            json!({"endpoint_id": "ep-o", "agent_id": "agent-x", "messages": msg}),
+            t,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(denied["errorType"], "AccessDenied");
+    let missing = api
+        .invoke(
+            json!({"endpoint_id": "nope", "agent_id": "agent-1", "messages": msg}),
+            t,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(missing["errorType"], "ConfigNotFound");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(s.received().len(), 2);
+}
