@@ -142,6 +142,13 @@ pub fn local_service(max_retries: Option<u32>) -> Service {
             t.max_retries = Some(n);
         }
     }
+    local_service_with(templates)
+}
+
+/// A service with these provider templates, a key for every provider, and loopback allowed.
+pub fn local_service_with(
+    templates: Vec<unified_llm_service::config::ProviderTemplate>,
+) -> Service {
     let keys = json!({"OPENAI_API_KEY": API_KEY, "ANTHROPIC_API_KEY": API_KEY, "GEMINI_API_KEY": API_KEY, "BEDROCK_API_KEY": API_KEY});
     let settings = Settings {
         allowed_endpoint_hosts: vec!["127.0.0.1".into()],
