@@ -12,8 +12,6 @@ pub struct Settings {
     pub secrets_cache_ttl: Duration,
     pub allowed_secret_prefixes: Vec<String>,
     pub allowed_endpoint_hosts: Vec<String>,
-    /// Log message contents (off unless `LOG_MESSAGE_CONTENTS=true`).
-    pub log_contents: bool,
 }
 
 /// The ProviderTemplate table's secondary index on `providerId`, declared here once.
@@ -35,7 +33,6 @@ impl Settings {
             ),
             allowed_secret_prefixes: list_var("ALLOWED_SECRET_PREFIXES"),
             allowed_endpoint_hosts: list_var("ALLOWED_ENDPOINT_HOSTS"),
-            log_contents: var("LOG_MESSAGE_CONTENTS").is_some_and(|v| v == "true" || v == "1"),
         }
     }
 
