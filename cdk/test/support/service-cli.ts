@@ -47,10 +47,15 @@ export class ServiceCli {
   private active = 0;
   maxConcurrent = 0;
   private readonly dir: string;
+  private readonly bin: string;
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(allowedHost = '127.0.0.1') {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unified-llm-cdk-'));
+    // Run a copy: the checkout is shared, and a cargo build elsewhere may replace the binary mid-test.
+    this.bin = path.join(this.dir, path.basename(UNIFIED_LLM_BIN));
+    fs.copyFileSync(UNIFIED_LLM_BIN, this.bin);
+    fs.chmodSync(this.bin, 0o755);
     const secretsFile = path.join(this.dir, 'secrets.json');
     fs.writeFileSync(secretsFile, JSON.stringify({ [SECRET_PATH]: { OPENAI_API_KEY: 'sk-test' } }));
     this.env = {
@@ -75,8 +80,12 @@ export class ServiceCli {
   }
 
   readonly handler = async (event: any): Promise<any> => {
+    // Concurrency is counted as the state machine sees it (tasks in flight); the processes themselves
+    // are then run a few at a time, so that a 2-core machine does not starve the service's own
+    // time limits (its JSONata evaluation stops after 250 ms, and this is a debug build).
     this.active += 1;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.active);
+    const release = await this.slot();
     try {
       const run = await this.invoke(event);
       this.runs.push(run);
@@ -87,13 +96,30 @@ export class ServiceCli {
       }
       throw new Error(`unified-llm invoke exited with ${run.exitCode}: ${run.stderr.slice(-2000)}`);
     } finally {
+      release();
       this.active -= 1;
     }
   };
 
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly parallelism = Math.max(1, Number(process.env.UNIFIED_LLM_PARALLELISM) || os.cpus().length);
+
+  private async slot(): Promise<() => void> {
+    if (this.running < this.parallelism) {
+      this.running += 1;
+    } else {
+      await new Promise<void>((resolve) => this.waiting.push(resolve)); // handed over by a release
+    }
+    return () => {
+      const next = this.waiting.shift();
+      if (next) next(); else this.running -= 1;
+    };
+  }
+
   private invoke(event: any): Promise<CliRun> {
     return new Promise((resolve, reject) => {
-      const child = spawn(UNIFIED_LLM_BIN, ['invoke', '-'], { cwd: REPO_ROOT, env: this.env });
+      const child = spawn(this.bin, ['invoke', '-'], { cwd: REPO_ROOT, env: this.env });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => { stdout += d; });
