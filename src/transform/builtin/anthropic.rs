@@ -1,21 +1,383 @@
-//! Anthropic: being written.
+//! Anthropic Messages (`anthropic_v1`). The body is `{model, max_tokens, system?, messages, tools?,
+//! tool_choice?, temperature?, top_p?, stop_sequences?, thinking?, output_config?}` (docs/unified-model.md §4).
+//! The shipped template renders the same body and leaves only the refusals here.
 
+use super::count;
+use crate::capabilities::DEFAULT_MAX_TOKENS;
 use crate::error::{Result, ServiceError};
-use crate::model::{CanonicalRequest, MappedResponse};
+use crate::model::*;
+use crate::response::structured_tool_name;
+use crate::transform::functions::merge_turns;
 use crate::transform::Builtin;
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 pub struct Anthropic;
 
+/// The Messages API takes at most four `cache_control` breakpoints in one request.
+const MAX_CACHE_BREAKPOINTS: usize = 4;
+
 impl Builtin for Anthropic {
-    fn render_request(&self, _req: &CanonicalRequest) -> Result<Value> {
-        Err(ServiceError::template(
-            "the anthropic_v1 built-in transformer is not written yet",
-        ))
+    fn render_request(&self, req: &CanonicalRequest) -> Result<Value> {
+        refuse_what_messages_cannot_say(req)?;
+        let mut body = Map::new();
+        body.insert("model".into(), json!(req.model));
+        body.insert(
+            "max_tokens".into(),
+            json!(req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)),
+        );
+        if let Some(system) = system(req) {
+            body.insert("system".into(), system);
+        }
+        body.insert("messages".into(), Value::Array(messages(&req.messages)));
+        let tools = tools(req);
+        // A choice about tools means nothing without tools (the Messages API takes none then).
+        if !tools.is_empty() {
+            body.insert("tools".into(), Value::Array(tools));
+            if let Some(choice) = tool_choice(req) {
+                body.insert("tool_choice".into(), choice);
+            }
+        }
+        if let Some(t) = req.temperature {
+            body.insert("temperature".into(), num(t));
+        }
+        if let Some(p) = req.top_p {
+            body.insert("top_p".into(), num(p));
+        }
+        if !req.stop.is_empty() {
+            body.insert("stop_sequences".into(), json!(req.stop));
+        }
+        if let Some(thinking) = thinking(req) {
+            body.insert("thinking".into(), thinking);
+        }
+        let output = output_config(req);
+        if !output.is_empty() {
+            body.insert("output_config".into(), Value::Object(output));
+        }
+        Ok(Value::Object(body))
     }
-    fn map_response(&self, _raw: &Value) -> Result<MappedResponse> {
-        Err(ServiceError::template(
-            "the anthropic_v1 built-in transformer is not written yet",
-        ))
+
+    fn map_response(&self, raw: &Value) -> Result<MappedResponse> {
+        let blocks = raw
+            .get("content")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut text: Option<String> = None;
+        let mut tool_calls = Vec::new();
+        let mut reasoning = Vec::new();
+        for b in blocks {
+            let field = |key: &str| b.get(key).and_then(Value::as_str).map(str::to_string);
+            match b.get("type").and_then(Value::as_str) {
+                Some("text") => {
+                    if let Some(t) = b.get("text").and_then(Value::as_str) {
+                        text.get_or_insert_with(String::new).push_str(t);
+                    }
+                }
+                Some("tool_use") => {
+                    let (Some(id), Some(name)) = (field("id"), field("name")) else {
+                        return Err(ServiceError::response_invalid(
+                            "anthropic_v1: a tool_use block has no `id` or no `name`",
+                        ));
+                    };
+                    let arguments = b.get("input").cloned().unwrap_or_else(|| json!({}));
+                    tool_calls.push(ToolCall {
+                        id,
+                        name,
+                        arguments,
+                    });
+                }
+                Some("thinking") => reasoning.push(ReasoningBlock {
+                    kind: ReasoningKind::Thinking,
+                    text: field("thinking"),
+                    signature: field("signature"),
+                    data: None,
+                    tool_call_id: None,
+                    provider: None,
+                    model: None,
+                }),
+                Some("redacted_thinking") => reasoning.push(ReasoningBlock {
+                    kind: ReasoningKind::Redacted,
+                    text: None,
+                    signature: None,
+                    data: field("data"),
+                    tool_call_id: None,
+                    provider: None,
+                    model: None,
+                }),
+                // server_tool_use, web_search_tool_result and the like ran at Anthropic: not the caller's calls.
+                _ => {}
+            }
+        }
+        let finish_reason = match raw.get("stop_reason").and_then(Value::as_str) {
+            Some("end_turn" | "stop_sequence" | "pause_turn") => Some(FinishReason::Stop),
+            Some("max_tokens" | "model_context_window_exceeded") => Some(FinishReason::Length),
+            Some("tool_use") => Some(FinishReason::ToolCalls),
+            Some("refusal") => Some(FinishReason::ContentFilter),
+            _ => None,
+        };
+        let usage = raw.get("usage").cloned().unwrap_or(Value::Null);
+        let cache_read = count(&usage, "cache_read_input_tokens");
+        let cache_write = count(&usage, "cache_creation_input_tokens");
+        Ok(MappedResponse {
+            content: text,
+            tool_calls,
+            reasoning,
+            refusal: None,
+            finish_reason,
+            usage: Usage {
+                // Anthropic's input_tokens leaves out the cached and cache-written tokens.
+                input_tokens: count(&usage, "input_tokens") + cache_read + cache_write,
+                output_tokens: count(&usage, "output_tokens"),
+                cache_read_input_tokens: cache_read,
+                cache_creation_input_tokens: cache_write,
+                ..Usage::default()
+            },
+        })
     }
+}
+
+fn refuse(what: String) -> Result<()> {
+    Err(ServiceError::invalid(format!("anthropic_v1: {what}")))
+}
+
+/// What the Messages API cannot be told: refused by name, never dropped in silence.
+fn refuse_what_messages_cannot_say(req: &CanonicalRequest) -> Result<()> {
+    let caps = &req.capabilities;
+    if req.reasoning.is_some() && !matches!(caps.thinking.as_str(), "budget" | "adaptive") {
+        return refuse(format!(
+            "model `{}` has thinking style `{}`, which the Messages API has no form for (it takes `budget` or `adaptive`)",
+            req.model, caps.thinking
+        ));
+    }
+    match (&req.response_format, caps.structured_output.as_str()) {
+        (None, _) | (Some(ResponseFormat::JsonSchema { .. }), "native") => {}
+        (Some(ResponseFormat::JsonObject), "native") => {
+            return refuse(format!("model `{}` gives JSON through output_config.format, whose schema must close every object (`additionalProperties: false`), so `response_format: json_object` (any object) cannot be expressed; send a `json_schema` response_format", req.model));
+        }
+        (Some(_), "tool") if !req.tools.is_empty() => {
+            return refuse(format!("model `{}` gives structured output through one forced tool call, so `response_format` cannot be combined with `tools`", req.model));
+        }
+        (Some(_), "tool") => {}
+        (Some(_), other) => {
+            return refuse(format!(
+                "model `{}` has structured output `{other}`, which the Messages API has no form for",
+                req.model
+            ));
+        }
+    }
+    let marks = req
+        .system_parts
+        .iter()
+        .filter_map(Part::cache_control)
+        .count()
+        + req
+            .messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .filter_map(Part::cache_control)
+            .count()
+        + req
+            .tools
+            .iter()
+            .filter(|t| t.cache_control.is_some())
+            .count();
+    if marks > MAX_CACHE_BREAKPOINTS {
+        return refuse(format!("the request marks {marks} places with `cache_control`; the Messages API takes at most {MAX_CACHE_BREAKPOINTS} (system, messages and tools together)"));
+    }
+    Ok(())
+}
+
+fn by_tool(req: &CanonicalRequest) -> bool {
+    req.response_format.is_some() && req.capabilities.structured_output == "tool"
+}
+
+/// A string, unless a part carries `cache_control`: then the parts as text blocks.
+fn system(req: &CanonicalRequest) -> Option<Value> {
+    if req.system_parts.iter().any(|p| p.cache_control().is_some()) {
+        return Some(Value::Array(req.system_parts.iter().map(block).collect()));
+    }
+    req.system.as_ref().map(|s| json!(s))
+}
+
+fn with_cache(mut block: Map<String, Value>, cc: Option<&Value>) -> Value {
+    if let Some(cc) = cc {
+        block.insert("cache_control".into(), cc.clone());
+    }
+    Value::Object(block)
+}
+
+fn block(p: &Part) -> Value {
+    let mut b = Map::new();
+    match p {
+        Part::Text { text, .. } => {
+            b.insert("type".into(), json!("text"));
+            b.insert("text".into(), json!(text));
+        }
+        Part::Image { url: Some(url), .. } => {
+            b.insert("type".into(), json!("image"));
+            b.insert("source".into(), json!({"type": "url", "url": url}));
+        }
+        Part::Image {
+            media_type, data, ..
+        } => {
+            b.insert("type".into(), json!("image"));
+            b.insert(
+                "source".into(),
+                json!({"type": "base64", "media_type": media_type, "data": data}),
+            );
+        }
+    }
+    with_cache(b, p.cache_control())
+}
+
+/// Each message as one turn, consecutive turns of one role merged, tool results first in a user turn.
+fn messages(msgs: &[Message]) -> Vec<Value> {
+    let turns = msgs.iter().map(turn).collect();
+    merge_turns(turns, "role", "content")
+        .into_iter()
+        .map(|mut t| {
+            if t["role"] == "user" {
+                if let Some(Value::Array(blocks)) = t.get_mut("content") {
+                    let (mut results, rest): (Vec<Value>, Vec<Value>) = std::mem::take(blocks)
+                        .into_iter()
+                        .partition(|b| b["type"] == "tool_result");
+                    results.extend(rest);
+                    *blocks = results;
+                }
+            }
+            t
+        })
+        .collect()
+}
+
+fn turn(m: &Message) -> Value {
+    match m.role {
+        Role::User => {
+            json!({"role": "user", "content": m.content.iter().map(block).collect::<Vec<_>>()})
+        }
+        Role::Tool => json!({"role": "user", "content": [tool_result(m)]}),
+        Role::Assistant => {
+            let mut content: Vec<Value> = m.reasoning.iter().filter_map(reasoning_block).collect();
+            content.extend(m.content.iter().map(block));
+            content.extend(m.tool_calls.iter().map(
+                |c| json!({"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments}),
+            ));
+            json!({"role": "assistant", "content": content})
+        }
+    }
+}
+
+/// The result as a string, or as text blocks when a part carries `cache_control`; no `content` when empty.
+fn tool_result(m: &Message) -> Value {
+    let mut b = Map::new();
+    b.insert("type".into(), json!("tool_result"));
+    b.insert("tool_use_id".into(), json!(m.tool_call_id));
+    if m.content.iter().any(|p| p.cache_control().is_some()) {
+        b.insert(
+            "content".into(),
+            Value::Array(m.content.iter().map(block).collect()),
+        );
+    } else if !m.content.is_empty() {
+        b.insert("content".into(), json!(m.text()));
+    }
+    Value::Object(b)
+}
+
+/// Thinking and redacted thinking go back as they came; Gemini-style signature blocks have no Anthropic form.
+fn reasoning_block(r: &ReasoningBlock) -> Option<Value> {
+    match r.kind {
+        ReasoningKind::Thinking => {
+            let mut b = Map::new();
+            b.insert("type".into(), json!("thinking"));
+            b.insert(
+                "thinking".into(),
+                json!(r.text.as_deref().unwrap_or_default()),
+            );
+            if let Some(s) = &r.signature {
+                b.insert("signature".into(), json!(s));
+            }
+            Some(Value::Object(b))
+        }
+        ReasoningKind::Redacted => Some(json!({"type": "redacted_thinking", "data": r.data})),
+        ReasoningKind::Signature => None,
+    }
+}
+
+/// The caller's tools, or the one tool that carries structured output on models without native JSON output.
+fn tools(req: &CanonicalRequest) -> Vec<Value> {
+    if let Some(format) = req.response_format.as_ref().filter(|_| by_tool(req)) {
+        let schema = match format {
+            ResponseFormat::JsonSchema { schema, .. } => schema.clone(),
+            ResponseFormat::JsonObject => json!({"type": "object"}),
+        };
+        return vec![json!({"name": structured_tool_name(format), "input_schema": schema})];
+    }
+    req.tools
+        .iter()
+        .map(|t| {
+            let mut b = Map::new();
+            b.insert("name".into(), json!(t.name));
+            if let Some(d) = &t.description {
+                b.insert("description".into(), json!(d));
+            }
+            b.insert("input_schema".into(), t.parameters.clone());
+            with_cache(b, t.cache_control.as_ref())
+        })
+        .collect()
+}
+
+/// The structured-output tool is forced; else the caller's choice. `parallel_tool_calls: false` becomes
+/// `disable_parallel_tool_use` on any choice but `none` (which calls no tool at all), on `auto` when none was given.
+fn tool_choice(req: &CanonicalRequest) -> Option<Value> {
+    let forced = req.response_format.as_ref().filter(|_| by_tool(req));
+    let mut choice = match (forced, &req.tool_choice) {
+        (Some(format), _) => json!({"type": "tool", "name": structured_tool_name(format)}),
+        (None, Some(ToolChoice::Tool { name })) => json!({"type": "tool", "name": name}),
+        (None, Some(ToolChoice::Auto)) => json!({"type": "auto"}),
+        (None, Some(ToolChoice::None)) => json!({"type": "none"}),
+        (None, Some(ToolChoice::Required)) => json!({"type": "any"}),
+        (None, None) if req.parallel_tool_calls == Some(false) => json!({"type": "auto"}),
+        (None, None) => return None,
+    };
+    if req.parallel_tool_calls == Some(false) && choice["type"] != "none" {
+        if let Some(obj) = choice.as_object_mut() {
+            obj.insert("disable_parallel_tool_use".into(), json!(true));
+        }
+    }
+    Some(choice)
+}
+
+fn thinking(req: &CanonicalRequest) -> Option<Value> {
+    let r = req.reasoning.as_ref()?;
+    match req.capabilities.thinking.as_str() {
+        "budget" => Some(json!({"type": "enabled", "budget_tokens": r.budget_tokens})),
+        "adaptive" if r.include_thoughts => {
+            Some(json!({"type": "adaptive", "display": "summarized"}))
+        }
+        "adaptive" => Some(json!({"type": "adaptive"})),
+        _ => None,
+    }
+}
+
+/// `effort` for adaptive thinking (Anthropic has no `minimal`: it becomes `low`), `format` for native JSON.
+fn output_config(req: &CanonicalRequest) -> Map<String, Value> {
+    let mut out = Map::new();
+    let effort = req
+        .reasoning
+        .as_ref()
+        .filter(|_| req.capabilities.thinking == "adaptive")
+        .and_then(|r| r.effort.as_deref());
+    if let Some(e) = effort {
+        let e = if e == "minimal" { "low" } else { e };
+        out.insert("effort".into(), json!(e));
+    }
+    if let Some(ResponseFormat::JsonSchema { schema, .. }) = &req.response_format {
+        if req.capabilities.structured_output == "native" {
+            out.insert(
+                "format".into(),
+                json!({"type": "json_schema", "schema": schema}),
+            );
+        }
+    }
+    out
 }
