@@ -41,6 +41,27 @@ enum Command {
         /// The event JSON file (`-` for standard input).
         event: PathBuf,
     },
+    /// Work with ProviderTemplates.
+    Template {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Compile a ProviderTemplate's expressions and run them on sample requests and a sample response.
+    /// Exit 0 when valid, 1 when not; nothing is sent to a provider.
+    Check {
+        /// The ProviderTemplate JSON file (Amplify shape, as in templates/providers/).
+        provider: PathBuf,
+        /// A sample request (an event without provider_config; may be repeated). Default: a built-in set.
+        #[arg(long)]
+        request: Vec<PathBuf>,
+        /// A sample raw provider response (or a recording holding one under `body`).
+        #[arg(long)]
+        response: Option<PathBuf>,
+    },
 }
 
 /// Runs the CLI; returns the process exit code (0 ok, 2 a named error, 1 a usage or I/O problem).
@@ -50,11 +71,23 @@ pub async fn main() -> i32 {
     let result = match cli.command {
         Command::Invoke { event, replay } => invoke(&event, replay.as_deref()).await,
         Command::Render { event } => render(&event).await,
+        Command::Template {
+            command:
+                TemplateCommand::Check {
+                    provider,
+                    request,
+                    response,
+                },
+        } => check(&provider, &request, response.as_deref()).await,
     };
     match result {
         Ok(v) => {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            0
+            print(&serde_json::to_string_pretty(&v).unwrap_or_default());
+            if v.get("valid") == Some(&Value::Bool(false)) {
+                1
+            } else {
+                0
+            }
         }
         Err(e) => {
             println!(
@@ -64,6 +97,12 @@ pub async fn main() -> i32 {
             2
         }
     }
+}
+
+/// Prints a line; a closed pipe (`| head`) is not an error worth a panic.
+fn print(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 fn read_event(path: &Path) -> Result<Value, ServiceError> {
@@ -122,6 +161,35 @@ async fn render(path: &Path) -> Result<Value, ServiceError> {
         "transform": r.ran.path,
         "body": r.body,
     }))
+}
+
+async fn check(
+    provider: &Path,
+    requests: &[PathBuf],
+    response: Option<&Path>,
+) -> Result<Value, ServiceError> {
+    let template = read_event(provider)?;
+    let requests: Vec<Value> = requests
+        .iter()
+        .map(|p| read_event(p))
+        .collect::<Result<_, _>>()?;
+    let response = response
+        .map(read_event)
+        .transpose()?
+        .map(|raw| match raw.get("body") {
+            Some(body) if raw.get("status").is_some() => body.clone(),
+            _ => raw,
+        });
+    let body = json!({"template": template, "requests": requests, "response": response});
+    let service = setup::with_parts(
+        &Settings::default(),
+        Arc::new(LocalConfigStore::default()),
+        Arc::new(MemorySecrets {
+            secrets: HashMap::new(),
+        }),
+        None,
+    );
+    crate::admin::run(&service, "validate_template", body, None).await
 }
 
 fn load_recordings(path: &Path) -> Result<Vec<Recording>, ServiceError> {

@@ -43,6 +43,13 @@ async fn dispatch(
             "the event is {size} bytes; at most {MAX_EVENT_BYTES} are accepted"
         )));
     }
+    if let Some(appsync) = crate::admin::from_appsync(&payload) {
+        let (action, body) = appsync?;
+        return Ok((
+            crate::admin::run(service, &action, body, deadline).await?,
+            Summary::default(),
+        ));
+    }
     match event::parse(payload)? {
         Invocation::Chat(chat) => {
             let r = service.invoke(&chat, deadline).await?;
@@ -59,7 +66,7 @@ async fn dispatch(
             Ok((v, summary))
         }
         Invocation::Action { action, body } => {
-            let v = crate::admin::run(service, &action, body).await?;
+            let v = crate::admin::run(service, &action, body, deadline).await?;
             Ok((v, Summary::default()))
         }
     }

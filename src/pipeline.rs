@@ -55,8 +55,18 @@ impl Service {
         event: &ChatEvent,
         deadline: Option<Instant>,
     ) -> Result<UnifiedResponse> {
-        let started = Instant::now();
         let endpoints = config::resolve(event, self.config.as_ref()).await?;
+        self.invoke_on(event, endpoints, deadline).await
+    }
+
+    /// Tries `endpoints` in order for `event`.
+    pub async fn invoke_on(
+        &self,
+        event: &ChatEvent,
+        endpoints: Vec<Endpoint>,
+        deadline: Option<Instant>,
+    ) -> Result<UnifiedResponse> {
+        let started = Instant::now();
         let mut attempts: Vec<Attempt> = Vec::new();
         let mut last_err = None;
         let count = endpoints.len();

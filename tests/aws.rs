@@ -4,53 +4,11 @@
 mod common;
 
 use common::amplify::*;
-use common::moto::Moto;
 use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 use unified_llm_service::event::{self, ChatEvent, Invocation};
-use unified_llm_service::pipeline::Service;
 use unified_llm_service::replay::{Recording, StandIn};
-use unified_llm_service::settings::Settings;
-use unified_llm_service::setup;
-
-const SECRET: &str = "/ai-agent/llm-secrets/prod";
-
-struct World {
-    moto: Moto,
-    db: aws_sdk_dynamodb::Client,
-    sm: aws_sdk_secretsmanager::Client,
-}
-
-async fn world() -> World {
-    let moto = Moto::start();
-    let conf = moto.sdk_config().await;
-    let db = aws_sdk_dynamodb::Client::new(&conf);
-    let sm = aws_sdk_secretsmanager::Client::new(&conf);
-    create_tables(&db).await;
-    for p in PROVIDERS {
-        put(&db, PT, "ProviderTemplate", shipped(p)).await;
-    }
-    let keys = json!({"OPENAI_API_KEY": API_KEY, "ANTHROPIC_API_KEY": API_KEY, "GEMINI_API_KEY": API_KEY, "BEDROCK_API_KEY": API_KEY});
-    put_secret(&sm, SECRET, &keys.to_string()).await;
-    World { moto, db, sm }
-}
-
-impl World {
-    async fn service(&self, ttl: Duration) -> Service {
-        let settings = Settings {
-            provider_template_table: Some(PT.into()),
-            endpoint_configuration_table: Some(EC.into()),
-            agent_model_assignment_table: Some(AMA.into()),
-            provider_template_index: "byProviderId".into(),
-            secrets_cache_ttl: ttl,
-            allowed_secret_prefixes: vec!["/ai-agent/llm-secrets/".into()],
-            allowed_endpoint_hosts: vec!["127.0.0.1".into()],
-            ..Settings::default()
-        };
-        setup::service_with_aws(&settings, Some(self.moto.sdk_config().await))
-    }
-}
 
 fn chat(v: Value) -> Box<ChatEvent> {
     match event::parse(v).unwrap() {

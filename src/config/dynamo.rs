@@ -113,6 +113,40 @@ impl ConfigStore for DynamoConfigStore {
         self.get(&self.assignments, "AgentModelAssignment", agent_id)
             .await
     }
+    async fn record_connection_test(
+        &self,
+        endpoint_id: &str,
+        status: &str,
+        tested_at: &str,
+        results: &str,
+    ) -> Result<()> {
+        let Some(table) = &self.endpoints else {
+            return Err(ServiceError::config_not_found(
+                "no EndpointConfiguration table is configured",
+            ));
+        };
+        let s = |v: &str| AttributeValue::S(v.to_string());
+        self.client
+            .update_item()
+            .table_name(table)
+            .key("id", s(endpoint_id))
+            .update_expression(
+                "SET connectionStatus = :s, lastTestedAt = :t, testResults = :r, updatedAt = :t",
+            )
+            .condition_expression("attribute_exists(id)")
+            .expression_attribute_values(":s", s(status))
+            .expression_attribute_values(":t", s(tested_at))
+            .expression_attribute_values(":r", s(results))
+            .send()
+            .await
+            .map_err(|e| {
+                unavailable(
+                    table,
+                    &aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
+                )
+            })?;
+        Ok(())
+    }
     fn describe(&self, item: &str) -> String {
         let table = match item {
             "ProviderTemplate" => &self.provider_templates,

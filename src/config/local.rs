@@ -5,11 +5,13 @@ use super::{AgentModelAssignment, ConfigStore, EndpointConfiguration, ProviderTe
 use crate::error::Result;
 use async_trait::async_trait;
 
-const SHIPPED: [&str; 4] = [
+const SHIPPED: [&str; 6] = [
     include_str!("../../templates/providers/openai.json"),
     include_str!("../../templates/providers/anthropic.json"),
     include_str!("../../templates/providers/gemini.json"),
     include_str!("../../templates/providers/bedrock.json"),
+    include_str!("../../templates/providers/groq.json"),
+    include_str!("../../templates/providers/cohere.json"),
 ];
 
 /// The shipped default ProviderTemplates, parsed.
@@ -53,6 +55,17 @@ impl ConfigStore for LocalConfigStore {
     }
     async fn assignment(&self, _agent_id: &str) -> Result<Option<AgentModelAssignment>> {
         Ok(None)
+    }
+    async fn record_connection_test(
+        &self,
+        endpoint_id: &str,
+        _status: &str,
+        _at: &str,
+        _results: &str,
+    ) -> Result<()> {
+        Err(crate::error::ServiceError::config_not_found(format!(
+            "cannot record the test of `{endpoint_id}`: no EndpointConfiguration table is configured"
+        )))
     }
     fn describe(&self, item: &str) -> String {
         format!("the shipped defaults (no {item} table is configured)")

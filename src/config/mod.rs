@@ -7,7 +7,7 @@ pub mod local;
 mod resolve;
 
 pub use items::{AgentModelAssignment, EndpointConfiguration, ModelRow, ProviderTemplate};
-pub use resolve::{resolve, Auth, Endpoint, Pricing};
+pub use resolve::{endpoint_for_admin, resolve, Auth, Endpoint, Pricing};
 
 use crate::error::Result;
 use async_trait::async_trait;
@@ -20,6 +20,14 @@ pub trait ConfigStore: Send + Sync {
     async fn provider_template(&self, provider_id: &str) -> Result<Option<ProviderTemplate>>;
     async fn endpoint(&self, id: &str) -> Result<Option<EndpointConfiguration>>;
     async fn assignment(&self, agent_id: &str) -> Result<Option<AgentModelAssignment>>;
+    /// Writes a connection test's outcome back to the EndpointConfiguration item, for the console.
+    async fn record_connection_test(
+        &self,
+        endpoint_id: &str,
+        status: &str,
+        tested_at: &str,
+        results: &str,
+    ) -> Result<()>;
     /// Table names for error messages.
     fn describe(&self, item: &str) -> String;
 }

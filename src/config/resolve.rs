@@ -126,6 +126,26 @@ pub async fn resolve(event: &ChatEvent, store: &dyn ConfigStore) -> Result<Vec<E
     Ok(out)
 }
 
+/// One endpoint by id, for an admin's connection test: no caller to check against its access lists.
+pub async fn endpoint_for_admin(id: &str, store: &dyn ConfigStore) -> Result<Endpoint> {
+    let ec = store.endpoint(id).await?.ok_or_else(|| {
+        ServiceError::config_not_found(format!(
+            "no EndpointConfiguration `{id}` in {}",
+            store.describe("EndpointConfiguration")
+        ))
+    })?;
+    let pt = active_template(store, &ec.provider_id)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::config_not_found(format!(
+                "provider `{}` has no ProviderTemplate in {}",
+                ec.provider_id,
+                store.describe("ProviderTemplate")
+            ))
+        })?;
+    from_items(&ec, &pt)
+}
+
 async fn active_template(
     store: &dyn ConfigStore,
     provider_id: &str,

@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod engine;
 pub mod functions;
+pub mod gaps;
 
 use crate::error::{ErrorKind, Result, ServiceError};
 use crate::model::{CanonicalRequest, FinishReason, MappedResponse, TransformPath};

@@ -1,10 +1,19 @@
 //! Amplify's tables and items, created through the real DynamoDB and Secrets Manager APIs (on moto).
 
+use super::moto::Moto;
+use super::*;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType,
 };
 use serde_json::{json, Value};
+use std::time::Duration;
+use unified_llm_service::pipeline::Service;
+use unified_llm_service::settings::Settings;
+use unified_llm_service::setup;
+
+/// The secret the shipped ProviderTemplates name.
+pub const SECRET: &str = "/ai-agent/llm-secrets/prod";
 
 pub const PT: &str = "ProviderTemplate-abc123-NONE";
 pub const EC: &str = "EndpointConfiguration-abc123-NONE";
@@ -88,7 +97,7 @@ pub async fn put(db: &aws_sdk_dynamodb::Client, table: &str, typename: &str, mut
 
 /// The shipped default ProviderTemplate for `provider`, as a JSON item.
 pub fn shipped(provider: &str) -> Value {
-    crate::common::load(&crate::common::root().join(format!("templates/providers/{provider}.json")))
+    load(&root().join(format!("templates/providers/{provider}.json")))
 }
 
 pub fn endpoint(id: &str, provider: &str, model: &str, base: &str) -> Value {
@@ -120,5 +129,41 @@ pub async fn put_secret(sm: &aws_sdk_secretsmanager::Client, id: &str, value: &s
                 .await
                 .unwrap();
         }
+    }
+}
+
+pub struct World {
+    pub moto: Moto,
+    pub db: aws_sdk_dynamodb::Client,
+    pub sm: aws_sdk_secretsmanager::Client,
+}
+
+pub async fn world() -> World {
+    let moto = Moto::start();
+    let conf = moto.sdk_config().await;
+    let db = aws_sdk_dynamodb::Client::new(&conf);
+    let sm = aws_sdk_secretsmanager::Client::new(&conf);
+    create_tables(&db).await;
+    for p in PROVIDERS {
+        put(&db, PT, "ProviderTemplate", shipped(p)).await;
+    }
+    let keys = json!({"OPENAI_API_KEY": API_KEY, "ANTHROPIC_API_KEY": API_KEY, "GEMINI_API_KEY": API_KEY, "BEDROCK_API_KEY": API_KEY});
+    put_secret(&sm, SECRET, &keys.to_string()).await;
+    World { moto, db, sm }
+}
+
+impl World {
+    pub async fn service(&self, ttl: Duration) -> Service {
+        let settings = Settings {
+            provider_template_table: Some(PT.into()),
+            endpoint_configuration_table: Some(EC.into()),
+            agent_model_assignment_table: Some(AMA.into()),
+            provider_template_index: "byProviderId".into(),
+            secrets_cache_ttl: ttl,
+            allowed_secret_prefixes: vec!["/ai-agent/llm-secrets/".into()],
+            allowed_endpoint_hosts: vec!["127.0.0.1".into()],
+            ..Settings::default()
+        };
+        setup::service_with_aws(&settings, Some(self.moto.sdk_config().await))
     }
 }
