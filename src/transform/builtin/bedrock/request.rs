@@ -1,109 +1,59 @@
-//! Amazon Bedrock Runtime Converse (`bedrock_v1`). The model is in the URL; the body is
-//! `{messages, system?, inferenceConfig?, toolConfig?, additionalModelRequestFields?, outputConfig?}`
-//! (docs/unified-model.md §4). The shipped template renders the same body and leaves only the refusals here.
+//! Canonical request -> Converse body. What Converse cannot express is refused here by name; the template
+//! leaves exactly those cases to this file.
 
-use super::count;
 use crate::capabilities::DEFAULT_MAX_TOKENS;
 use crate::error::{Result, ServiceError};
 use crate::model::*;
 use crate::response::structured_tool_name;
 use crate::transform::functions::merge_turns;
-use crate::transform::Builtin;
 use serde_json::{json, Map, Value};
 
-pub struct Bedrock;
-
 /// Converse takes at most four cache checkpoints in one request (system, messages and tools together).
-const MAX_CACHE_POINTS: usize = 4;
+pub(super) const MAX_CACHE_POINTS: usize = 4;
 
-impl Builtin for Bedrock {
-    fn render_request(&self, req: &CanonicalRequest) -> Result<Value> {
-        refuse_what_converse_cannot_say(req)?;
-        let mut body = Map::new();
-        let turns = req.messages.iter().map(turn).collect::<Result<Vec<_>>>()?;
+pub(super) fn render(req: &CanonicalRequest) -> Result<Value> {
+    refuse_what_converse_cannot_say(req)?;
+    let mut body = Map::new();
+    let turns = req.messages.iter().map(turn).collect::<Result<Vec<_>>>()?;
+    body.insert(
+        "messages".into(),
+        Value::Array(merge_turns(turns, "role", "content")),
+    );
+    if !req.system_parts.is_empty() {
+        let mut system = Vec::new();
+        for p in &req.system_parts {
+            system.push(json!({"text": p.text().unwrap_or_default()}));
+            system.extend(p.cache_control().map(cache_point));
+        }
+        body.insert("system".into(), Value::Array(system));
+    }
+    let inference = inference_config(req);
+    if !inference.is_empty() {
+        body.insert("inferenceConfig".into(), Value::Object(inference));
+    }
+    if let Some(tc) = tool_config(req) {
+        body.insert("toolConfig".into(), tc);
+    }
+    if let Some(fields) = reasoning_fields(req) {
+        body.insert("additionalModelRequestFields".into(), fields);
+    }
+    if let (Some(ResponseFormat::JsonSchema { name, schema, .. }), false) =
+        (&req.response_format, structured_by_tool(req))
+    {
+        let definition = json!({"schema": json_string(schema), "name": name});
         body.insert(
-            "messages".into(),
-            Value::Array(merge_turns(turns, "role", "content")),
+            "outputConfig".into(),
+            json!({"textFormat": {"type": "json_schema", "structure": {"jsonSchema": definition}}}),
         );
-        if !req.system_parts.is_empty() {
-            let mut system = Vec::new();
-            for p in &req.system_parts {
-                system.push(json!({"text": p.text().unwrap_or_default()}));
-                system.extend(p.cache_control().map(cache_point));
-            }
-            body.insert("system".into(), Value::Array(system));
-        }
-        let inference = inference_config(req);
-        if !inference.is_empty() {
-            body.insert("inferenceConfig".into(), Value::Object(inference));
-        }
-        if let Some(tc) = tool_config(req) {
-            body.insert("toolConfig".into(), tc);
-        }
-        if let Some(fields) = reasoning_fields(req) {
-            body.insert("additionalModelRequestFields".into(), fields);
-        }
-        if let (Some(ResponseFormat::JsonSchema { name, schema, .. }), false) =
-            (&req.response_format, structured_by_tool(req))
-        {
-            let definition = json!({"schema": json_string(schema), "name": name});
-            body.insert(
-                "outputConfig".into(),
-                json!({"textFormat": {"type": "json_schema", "structure": {"jsonSchema": definition}}}),
-            );
-        }
-        let body = Value::Object(body);
-        let points = cache_points(&body);
-        if points > MAX_CACHE_POINTS {
-            return Err(ServiceError::invalid(format!(
-                "bedrock_v1: the request marks {points} places with `cache_control`; Converse takes at most {MAX_CACHE_POINTS} cache points (system, messages and tools together)"
-            )));
-        }
-        Ok(body)
     }
-
-    fn map_response(&self, raw: &Value) -> Result<MappedResponse> {
-        let blocks = raw
-            .pointer("/output/message/content")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut text: Option<String> = None;
-        let mut tool_calls = Vec::new();
-        let mut reasoning = Vec::new();
-        for b in blocks {
-            if let Some(t) = b.get("text").and_then(Value::as_str) {
-                text.get_or_insert_with(String::new).push_str(t);
-            } else if let Some(call) = b.get("toolUse") {
-                let s = |k: &str| call.get(k).and_then(Value::as_str).unwrap_or_default();
-                tool_calls.push(ToolCall {
-                    id: s("toolUseId").to_string(),
-                    name: s("name").to_string(),
-                    arguments: call.get("input").cloned().unwrap_or_else(|| json!({})),
-                });
-            } else if let Some(r) = b.get("reasoningContent") {
-                reasoning.extend(reasoning_block(r));
-            }
-        }
-        let mut finish_reason = match raw.get("stopReason").and_then(Value::as_str) {
-            Some("end_turn" | "stop_sequence") => Some(FinishReason::Stop),
-            Some("max_tokens" | "model_context_window_exceeded") => Some(FinishReason::Length),
-            Some("tool_use") => Some(FinishReason::ToolCalls),
-            Some("content_filtered" | "guardrail_intervened") => Some(FinishReason::ContentFilter),
-            _ => None,
-        };
-        if finish_reason == Some(FinishReason::Stop) && !tool_calls.is_empty() {
-            finish_reason = Some(FinishReason::ToolCalls);
-        }
-        Ok(MappedResponse {
-            content: text,
-            tool_calls,
-            reasoning,
-            refusal: None,
-            finish_reason,
-            usage: usage(raw.get("usage").unwrap_or(&Value::Null)),
-        })
+    let body = Value::Object(body);
+    let points = cache_points(&body);
+    if points > MAX_CACHE_POINTS {
+        return Err(ServiceError::invalid(format!(
+            "bedrock_v1: the request marks {points} places with `cache_control`; Converse takes at most {MAX_CACHE_POINTS} cache points (system, messages and tools together)"
+        )));
     }
+    Ok(body)
 }
 
 /// What the Converse API cannot express is refused by name, never changed in silence. The template
@@ -342,40 +292,4 @@ fn cache_points(body: &Value) -> usize {
         .as_array()
         .map_or(0, |ms| ms.iter().map(|m| points(m.get("content"))).sum());
     points(body.get("system")) + in_messages + points(body.pointer("/toolConfig/tools"))
-}
-
-fn reasoning_block(r: &Value) -> Option<ReasoningBlock> {
-    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-    let (kind, text, signature, data) = if let Some(t) = r.get("reasoningText") {
-        let (text, sig) = (s(t.get("text")), s(t.get("signature")));
-        (ReasoningKind::Thinking, text, sig, None)
-    } else if let Some(d) = r.get("redactedContent") {
-        (ReasoningKind::Redacted, None, None, s(Some(d)))
-    } else {
-        return None;
-    };
-    Some(ReasoningBlock {
-        kind,
-        text,
-        signature,
-        data,
-        tool_call_id: None,
-        provider: None,
-        model: None,
-    })
-}
-
-/// Converse's `inputTokens` excludes cache reads and writes; the unified count includes them. Older answers
-/// name the cache counters `cache*InputTokenCount`: read only when the documented name is absent.
-fn usage(u: &Value) -> Usage {
-    let either = |a: &str, b: &str| u.get(a).and_then(Value::as_u64).unwrap_or(count(u, b));
-    let read = either("cacheReadInputTokens", "cacheReadInputTokenCount");
-    let write = either("cacheWriteInputTokens", "cacheWriteInputTokenCount");
-    Usage {
-        input_tokens: count(u, "inputTokens") + read + write,
-        output_tokens: count(u, "outputTokens"),
-        cache_read_input_tokens: read,
-        cache_creation_input_tokens: write,
-        ..Usage::default()
-    }
 }
