@@ -1,139 +1,52 @@
-//! Anthropic Messages (`anthropic_v1`). The body is `{model, max_tokens, system?, messages, tools?,
-//! tool_choice?, temperature?, top_p?, stop_sequences?, thinking?, output_config?}` (docs/unified-model.md §4).
-//! The shipped template renders the same body and leaves only the refusals here.
+//! Canonical request -> Messages body, and the refusals the shipped template leaves to the built-in.
 
-use super::count;
 use crate::capabilities::DEFAULT_MAX_TOKENS;
 use crate::error::{Result, ServiceError};
 use crate::model::*;
 use crate::response::structured_tool_name;
 use crate::transform::functions::merge_turns;
-use crate::transform::Builtin;
 use serde_json::{json, Map, Value};
-
-pub struct Anthropic;
 
 /// The Messages API takes at most four `cache_control` breakpoints in one request.
 const MAX_CACHE_BREAKPOINTS: usize = 4;
 
-impl Builtin for Anthropic {
-    fn render_request(&self, req: &CanonicalRequest) -> Result<Value> {
-        refuse_what_messages_cannot_say(req)?;
-        let mut body = Map::new();
-        body.insert("model".into(), json!(req.model));
-        body.insert(
-            "max_tokens".into(),
-            json!(req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)),
-        );
-        if let Some(system) = system(req) {
-            body.insert("system".into(), system);
-        }
-        body.insert("messages".into(), Value::Array(messages(&req.messages)));
-        let tools = tools(req);
-        // A choice about tools means nothing without tools (the Messages API takes none then).
-        if !tools.is_empty() {
-            body.insert("tools".into(), Value::Array(tools));
-            if let Some(choice) = tool_choice(req) {
-                body.insert("tool_choice".into(), choice);
-            }
-        }
-        if let Some(t) = req.temperature {
-            body.insert("temperature".into(), num(t));
-        }
-        if let Some(p) = req.top_p {
-            body.insert("top_p".into(), num(p));
-        }
-        if !req.stop.is_empty() {
-            body.insert("stop_sequences".into(), json!(req.stop));
-        }
-        if let Some(thinking) = thinking(req) {
-            body.insert("thinking".into(), thinking);
-        }
-        let output = output_config(req);
-        if !output.is_empty() {
-            body.insert("output_config".into(), Value::Object(output));
-        }
-        Ok(Value::Object(body))
+pub fn render(req: &CanonicalRequest) -> Result<Value> {
+    refuse_what_messages_cannot_say(req)?;
+    let mut body = Map::new();
+    body.insert("model".into(), json!(req.model));
+    body.insert(
+        "max_tokens".into(),
+        json!(req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)),
+    );
+    if let Some(system) = system(req) {
+        body.insert("system".into(), system);
     }
-
-    fn map_response(&self, raw: &Value) -> Result<MappedResponse> {
-        let blocks = raw
-            .get("content")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut text: Option<String> = None;
-        let mut tool_calls = Vec::new();
-        let mut reasoning = Vec::new();
-        for b in blocks {
-            let field = |key: &str| b.get(key).and_then(Value::as_str).map(str::to_string);
-            match b.get("type").and_then(Value::as_str) {
-                Some("text") => {
-                    if let Some(t) = b.get("text").and_then(Value::as_str) {
-                        text.get_or_insert_with(String::new).push_str(t);
-                    }
-                }
-                Some("tool_use") => {
-                    let (Some(id), Some(name)) = (field("id"), field("name")) else {
-                        return Err(ServiceError::response_invalid(
-                            "anthropic_v1: a tool_use block has no `id` or no `name`",
-                        ));
-                    };
-                    let arguments = b.get("input").cloned().unwrap_or_else(|| json!({}));
-                    tool_calls.push(ToolCall {
-                        id,
-                        name,
-                        arguments,
-                    });
-                }
-                Some("thinking") => reasoning.push(ReasoningBlock {
-                    kind: ReasoningKind::Thinking,
-                    text: field("thinking"),
-                    signature: field("signature"),
-                    data: None,
-                    tool_call_id: None,
-                    provider: None,
-                    model: None,
-                }),
-                Some("redacted_thinking") => reasoning.push(ReasoningBlock {
-                    kind: ReasoningKind::Redacted,
-                    text: None,
-                    signature: None,
-                    data: field("data"),
-                    tool_call_id: None,
-                    provider: None,
-                    model: None,
-                }),
-                // server_tool_use, web_search_tool_result and the like ran at Anthropic: not the caller's calls.
-                _ => {}
-            }
+    body.insert("messages".into(), Value::Array(messages(&req.messages)));
+    let tools = tools(req);
+    // A choice about tools means nothing without tools (the Messages API takes none then).
+    if !tools.is_empty() {
+        body.insert("tools".into(), Value::Array(tools));
+        if let Some(choice) = tool_choice(req) {
+            body.insert("tool_choice".into(), choice);
         }
-        let finish_reason = match raw.get("stop_reason").and_then(Value::as_str) {
-            Some("end_turn" | "stop_sequence" | "pause_turn") => Some(FinishReason::Stop),
-            Some("max_tokens" | "model_context_window_exceeded") => Some(FinishReason::Length),
-            Some("tool_use") => Some(FinishReason::ToolCalls),
-            Some("refusal") => Some(FinishReason::ContentFilter),
-            _ => None,
-        };
-        let usage = raw.get("usage").cloned().unwrap_or(Value::Null);
-        let cache_read = count(&usage, "cache_read_input_tokens");
-        let cache_write = count(&usage, "cache_creation_input_tokens");
-        Ok(MappedResponse {
-            content: text,
-            tool_calls,
-            reasoning,
-            refusal: None,
-            finish_reason,
-            usage: Usage {
-                // Anthropic's input_tokens leaves out the cached and cache-written tokens.
-                input_tokens: count(&usage, "input_tokens") + cache_read + cache_write,
-                output_tokens: count(&usage, "output_tokens"),
-                cache_read_input_tokens: cache_read,
-                cache_creation_input_tokens: cache_write,
-                ..Usage::default()
-            },
-        })
     }
+    if let Some(t) = req.temperature {
+        body.insert("temperature".into(), num(t));
+    }
+    if let Some(p) = req.top_p {
+        body.insert("top_p".into(), num(p));
+    }
+    if !req.stop.is_empty() {
+        body.insert("stop_sequences".into(), json!(req.stop));
+    }
+    if let Some(thinking) = thinking(req) {
+        body.insert("thinking".into(), thinking);
+    }
+    let output = output_config(req);
+    if !output.is_empty() {
+        body.insert("output_config".into(), Value::Object(output));
+    }
+    Ok(Value::Object(body))
 }
 
 fn refuse(what: String) -> Result<()> {
@@ -164,6 +77,9 @@ fn refuse_what_messages_cannot_say(req: &CanonicalRequest) -> Result<()> {
                 req.model
             ));
         }
+    }
+    if let Some(s) = req.stop.iter().find(|s| s.trim().is_empty()) {
+        return refuse(format!("the stop sequence {s:?} holds only whitespace, which the Messages API refuses (each stop sequence must contain non-whitespace); drop it or add a visible character"));
     }
     let marks = req
         .system_parts
