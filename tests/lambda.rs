@@ -3,68 +3,13 @@
 
 mod common;
 
-use common::runtime_api::{spawn_function, RuntimeApi};
+use common::runtime_api::Harness;
 use common::*;
 use serde_json::{json, Value};
-use std::io::Read;
 use std::time::Duration;
 use unified_llm_service::replay::{Recording, StandIn};
 
 const T: Duration = Duration::from_secs(20);
-
-struct Harness {
-    api: RuntimeApi,
-    child: std::process::Child,
-    _secrets: tempfile::NamedTempFile,
-}
-
-impl Harness {
-    async fn start() -> Harness {
-        let api = RuntimeApi::start().await;
-        let secrets = tempfile::NamedTempFile::new().unwrap();
-        let keys = json!({"OPENAI_API_KEY": API_KEY, "ANTHROPIC_API_KEY": API_KEY, "GEMINI_API_KEY": API_KEY, "BEDROCK_API_KEY": API_KEY});
-        std::fs::write(
-            secrets.path(),
-            json!({"/ai-agent/llm-secrets/prod": keys}).to_string(),
-        )
-        .unwrap();
-        let child = spawn_function(
-            &api,
-            &[
-                ("LLM_SECRETS_FILE", secrets.path().display().to_string()),
-                ("ALLOWED_ENDPOINT_HOSTS", "127.0.0.1".into()),
-                ("ALLOWED_SECRET_PREFIXES", "/ai-agent/llm-secrets/".into()),
-            ],
-        );
-        Harness {
-            api,
-            child,
-            _secrets: secrets,
-        }
-    }
-
-    /// Stops the function and returns everything it logged.
-    fn logs(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let mut out = String::new();
-        for stream in [
-            self.child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read>),
-            self.child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read>),
-        ] {
-            if let Some(mut s) = stream {
-                let _ = s.read_to_string(&mut out);
-            }
-        }
-        out
-    }
-}
 
 /// An example event with its endpoint pointed at the stand-in.
 fn example(name: &str, base: &str) -> Value {

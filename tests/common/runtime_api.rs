@@ -5,8 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -163,4 +164,59 @@ pub fn spawn_function(api: &RuntimeApi, env: &[(&str, String)]) -> std::process:
         cmd.env(k, v);
     }
     cmd.spawn().expect("the Lambda binary starts")
+}
+
+/// The Lambda binary serving a Runtime API, with every provider's key in a secrets file.
+pub struct Harness {
+    pub api: RuntimeApi,
+    pub child: std::process::Child,
+    _secrets: tempfile::NamedTempFile,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        let api = RuntimeApi::start().await;
+        let secrets = tempfile::NamedTempFile::new().unwrap();
+        let keys = json!({"OPENAI_API_KEY": super::API_KEY, "ANTHROPIC_API_KEY": super::API_KEY, "GEMINI_API_KEY": super::API_KEY, "BEDROCK_API_KEY": super::API_KEY});
+        std::fs::write(
+            secrets.path(),
+            json!({"/ai-agent/llm-secrets/prod": keys}).to_string(),
+        )
+        .unwrap();
+        let child = spawn_function(
+            &api,
+            &[
+                ("LLM_SECRETS_FILE", secrets.path().display().to_string()),
+                ("ALLOWED_ENDPOINT_HOSTS", "127.0.0.1".into()),
+                ("ALLOWED_SECRET_PREFIXES", "/ai-agent/llm-secrets/".into()),
+            ],
+        );
+        Harness {
+            api,
+            child,
+            _secrets: secrets,
+        }
+    }
+
+    /// Stops the function and returns everything it logged.
+    pub fn logs(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = String::new();
+        for stream in [
+            self.child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read>),
+            self.child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read>),
+        ] {
+            if let Some(mut s) = stream {
+                let _ = s.read_to_string(&mut out);
+            }
+        }
+        out
+    }
 }
