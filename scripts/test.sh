@@ -16,6 +16,10 @@ if [ ! -x "$venv/bin/moto_server" ]; then
 fi
 export MOTO_SERVER="$venv/bin/moto_server"
 
+# jsonata-js, the reference JSONata implementation, for the template fidelity test.
+echo "== npm ci in tools/jsonata-reference"
+(cd tools/jsonata-reference && npm ci --no-audit --no-fund --silent)
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
