@@ -144,6 +144,35 @@ mod tests {
         assert_eq!(body["messages"].as_array().map(Vec::len), Some(3));
     }
 
+    /// After a fallback the tool loop's last assistant turn has no Anthropic thinking: manual thinking stays off
+    /// for that call (Anthropic refuses it otherwise); with the turn's own thinking block it stays on.
+    #[test]
+    fn manual_thinking_off_for_a_loop_started_elsewhere() {
+        let mut call = msg(Role::Assistant, Vec::new());
+        call.tool_calls = vec![ToolCall {
+            id: "gemini_call_0".into(),
+            name: "get_weather".into(),
+            arguments: json!({"city": "Oslo"}),
+        }];
+        let mut result = msg(Role::Tool, vec![text("{}")]);
+        result.tool_call_id = Some("gemini_call_0".into());
+        let mut req = request(vec![msg(Role::User, vec![text("Oslo?")]), call, result]);
+        req.tools = vec![weather_tool()];
+        req.capabilities.thinking = "budget".into();
+        req.max_tokens = Some(8000);
+        req.reasoning = Some(ReasoningRequest {
+            effort: None,
+            budget_tokens: Some(2048),
+            include_thoughts: false,
+        });
+        assert_eq!(both(&req).get("thinking"), None);
+        req.messages[1].reasoning = vec![block(ReasoningKind::Thinking, Some("t"), Some("SIG"))];
+        assert_eq!(
+            both(&req)["thinking"],
+            json!({"type": "enabled", "budget_tokens": 2048})
+        );
+    }
+
     /// Adaptive thinking: effort in output_config (`minimal` has no Anthropic level: `low`), visible thoughts on ask.
     #[test]
     fn adaptive_thinking_with_effort_and_display() {
