@@ -98,6 +98,32 @@ mod tests {
     }
 
     #[test]
+    fn after_a_fallback_manual_thinking_is_off_for_the_loop_in_progress() {
+        let mut event = tool_loop();
+        event["reasoning"] = json!({"budget_tokens": 2048});
+        let body = render(event.clone()).unwrap();
+        assert_eq!(
+            body["additionalModelRequestFields"]["thinking"]["budget_tokens"],
+            2048
+        );
+        assert_eq!(
+            body["inferenceConfig"]["maxTokens"], 4096,
+            "the limit the budget was checked against"
+        );
+        // The same loop whose assistant turn another model made: its blocks are dropped, thinking is off.
+        for b in event["messages"][1]["reasoning"].as_array_mut().unwrap() {
+            b["provider"] = json!("anthropic");
+        }
+        let body = render(event).unwrap();
+        assert!(body.get("additionalModelRequestFields").is_none(), "{body}");
+        assert!(body.get("inferenceConfig").is_none(), "{body}");
+        assert_eq!(
+            body["messages"][1]["content"][0],
+            json!({"text": "Let me look."})
+        );
+    }
+
+    #[test]
     fn tool_choice_none_leaves_the_tools_out_unless_the_history_holds_tool_blocks() {
         let mut event = json!({"messages": [{"role": "user", "content": "q"}],
             "tools": [{"name": "f", "parameters": {"type": "object"}}], "tool_choice": "none"});
