@@ -64,7 +64,8 @@ pub struct ProviderErrorInfo {
 pub struct ServiceError {
     pub kind: ErrorKind,
     pub message: String,
-    pub provider: Option<ProviderErrorInfo>,
+    /// Boxed: most errors have none, and a small error keeps every `Result` cheap.
+    pub provider: Option<Box<ProviderErrorInfo>>,
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

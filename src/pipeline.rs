@@ -119,11 +119,11 @@ impl Service {
         let reply = retry::call(&caller, ep, &url, body, deadline, attempts).await?;
         let with_reply = |mut e: ServiceError| {
             if e.provider.is_none() {
-                e.provider = Some(ProviderErrorInfo {
+                e.provider = Some(Box::new(ProviderErrorInfo {
                     status: Some(reply.status),
                     request_id: provider::errors::request_id(&reply.headers, &Value::Null),
                     ..Default::default()
-                });
+                }));
             }
             e
         };

@@ -63,13 +63,13 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8], endpoint: &str) -
     ServiceError {
         kind,
         message: format!("the provider at {endpoint} {what}"),
-        provider: Some(ProviderErrorInfo {
+        provider: Some(Box::new(ProviderErrorInfo {
             status: Some(status),
             code,
             message,
             request_id,
             retry_after_ms: retry_after(headers, &json).map(|d| d.as_millis() as u64),
-        }),
+        })),
     }
 }
 

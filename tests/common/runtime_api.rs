@@ -203,19 +203,11 @@ impl Harness {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let mut out = String::new();
-        for stream in [
-            self.child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read>),
-            self.child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read>),
-        ] {
-            if let Some(mut s) = stream {
-                let _ = s.read_to_string(&mut out);
-            }
+        if let Some(mut s) = self.child.stdout.take() {
+            let _ = s.read_to_string(&mut out);
+        }
+        if let Some(mut s) = self.child.stderr.take() {
+            let _ = s.read_to_string(&mut out);
         }
         out
     }
