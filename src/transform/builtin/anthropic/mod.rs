@@ -5,7 +5,7 @@
 mod request;
 mod response;
 
-use crate::error::Result;
+use crate::error::{Result, ServiceError};
 use crate::model::{CanonicalRequest, MappedResponse};
 use crate::transform::Builtin;
 use serde_json::Value;
@@ -14,10 +14,14 @@ pub struct Anthropic;
 
 impl Builtin for Anthropic {
     fn render_request(&self, req: &CanonicalRequest) -> Result<Value> {
-        request::render(req)
+        match request::refusal(req) {
+            Some(why) => Err(ServiceError::invalid(format!("anthropic_v1: {why}"))),
+            None => Ok(request::body(req)),
+        }
     }
     fn map_response(&self, raw: &Value) -> Result<MappedResponse> {
         response::map(raw)
+            .map_err(|why| ServiceError::response_invalid(format!("anthropic_v1: {why}")))
     }
 }
 

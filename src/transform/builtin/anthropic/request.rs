@@ -1,7 +1,6 @@
 //! Canonical request -> Messages body, and the refusals the shipped template leaves to the built-in.
 
 use crate::capabilities::DEFAULT_MAX_TOKENS;
-use crate::error::{Result, ServiceError};
 use crate::model::*;
 use crate::response::structured_tool_name;
 use crate::transform::functions::merge_turns;
@@ -10,8 +9,8 @@ use serde_json::{json, Map, Value};
 /// The Messages API takes at most four `cache_control` breakpoints in one request.
 const MAX_CACHE_BREAKPOINTS: usize = 4;
 
-pub fn render(req: &CanonicalRequest) -> Result<Value> {
-    refuse_what_messages_cannot_say(req)?;
+/// The body; `refusal` has been asked first.
+pub fn body(req: &CanonicalRequest) -> Value {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
     body.insert(
@@ -46,18 +45,14 @@ pub fn render(req: &CanonicalRequest) -> Result<Value> {
     if !output.is_empty() {
         body.insert("output_config".into(), Value::Object(output));
     }
-    Ok(Value::Object(body))
+    Value::Object(body)
 }
 
-fn refuse(what: String) -> Result<()> {
-    Err(ServiceError::invalid(format!("anthropic_v1: {what}")))
-}
-
-/// What the Messages API cannot be told: refused by name, never dropped in silence.
-fn refuse_what_messages_cannot_say(req: &CanonicalRequest) -> Result<()> {
+/// What the Messages API cannot be told (or refuses), said in words: refused by name, never dropped in silence.
+pub fn refusal(req: &CanonicalRequest) -> Option<String> {
     let caps = &req.capabilities;
     if req.reasoning.is_some() && !matches!(caps.thinking.as_str(), "budget" | "adaptive") {
-        return refuse(format!(
+        return Some(format!(
             "model `{}` has thinking style `{}`, which the Messages API has no form for (it takes `budget` or `adaptive`)",
             req.model, caps.thinking
         ));
@@ -65,21 +60,21 @@ fn refuse_what_messages_cannot_say(req: &CanonicalRequest) -> Result<()> {
     match (&req.response_format, caps.structured_output.as_str()) {
         (None, _) | (Some(ResponseFormat::JsonSchema { .. }), "native") => {}
         (Some(ResponseFormat::JsonObject), "native") => {
-            return refuse(format!("model `{}` gives JSON through output_config.format, whose schema must close every object (`additionalProperties: false`), so `response_format: json_object` (any object) cannot be expressed; send a `json_schema` response_format", req.model));
+            return Some(format!("model `{}` gives JSON through output_config.format, whose schema must close every object (`additionalProperties: false`), so `response_format: json_object` (any object) cannot be expressed; send a `json_schema` response_format", req.model));
         }
         (Some(_), "tool") if !req.tools.is_empty() => {
-            return refuse(format!("model `{}` gives structured output through one forced tool call, so `response_format` cannot be combined with `tools`", req.model));
+            return Some(format!("model `{}` gives structured output through one forced tool call, so `response_format` cannot be combined with `tools`", req.model));
         }
         (Some(_), "tool") => {}
         (Some(_), other) => {
-            return refuse(format!(
+            return Some(format!(
                 "model `{}` has structured output `{other}`, which the Messages API has no form for",
                 req.model
             ));
         }
     }
     if let Some(s) = req.stop.iter().find(|s| s.trim().is_empty()) {
-        return refuse(format!("the stop sequence {s:?} holds only whitespace, which the Messages API refuses (each stop sequence must contain non-whitespace); drop it or add a visible character"));
+        return Some(format!("the stop sequence {s:?} holds only whitespace, which the Messages API refuses (each stop sequence must contain non-whitespace); drop it or add a visible character"));
     }
     let marks = req
         .system_parts
@@ -98,9 +93,9 @@ fn refuse_what_messages_cannot_say(req: &CanonicalRequest) -> Result<()> {
             .filter(|t| t.cache_control.is_some())
             .count();
     if marks > MAX_CACHE_BREAKPOINTS {
-        return refuse(format!("the request marks {marks} places with `cache_control`; the Messages API takes at most {MAX_CACHE_BREAKPOINTS} (system, messages and tools together)"));
+        return Some(format!("the request marks {marks} places with `cache_control`; the Messages API takes at most {MAX_CACHE_BREAKPOINTS} (system, messages and tools together)"));
     }
-    Ok(())
+    None
 }
 
 fn by_tool(req: &CanonicalRequest) -> bool {

@@ -1,11 +1,11 @@
 //! Messages answer -> mapped response.
 
-use crate::error::{Result, ServiceError};
 use crate::model::*;
 use crate::transform::builtin::count;
 use serde_json::{json, Value};
 
-pub fn map(raw: &Value) -> Result<MappedResponse> {
+/// The mapped response, or why the body is not a usable answer.
+pub fn map(raw: &Value) -> Result<MappedResponse, &'static str> {
     let blocks = raw
         .get("content")
         .and_then(Value::as_array)
@@ -24,9 +24,7 @@ pub fn map(raw: &Value) -> Result<MappedResponse> {
             }
             Some("tool_use") => {
                 let (Some(id), Some(name)) = (field("id"), field("name")) else {
-                    return Err(ServiceError::response_invalid(
-                        "anthropic_v1: a tool_use block has no `id` or no `name`",
-                    ));
+                    return Err("a tool_use block has no `id` or no `name`");
                 };
                 let arguments = b.get("input").cloned().unwrap_or_else(|| json!({}));
                 tool_calls.push(ToolCall {
