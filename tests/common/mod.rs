@@ -172,3 +172,47 @@ pub fn snapshot_settings() -> insta::Settings {
     s.set_prepend_module_to_snapshot(false);
     s
 }
+
+/// An inline `provider_config` made from a ProviderTemplate JSON file (as shipped in
+/// `templates/providers/`): its URL (or `base` + its `endpointPath`, for a stand-in), auth header,
+/// key name and transformers, with the test secret path.
+pub fn provider_config_from_template(template: &Value, model: &str, base: Option<&str>) -> Value {
+    let field = |k: &str| template[k].as_str().unwrap_or_default().to_string();
+    let base = base.map_or_else(|| field("baseUrl"), str::to_string);
+    json!({
+        "provider_id": field("providerId"),
+        "model_id": model,
+        "endpoint": format!("{}{}", base.trim_end_matches('/'), field("endpointPath")),
+        "auth_header_name": field("authHeaderName"),
+        "auth_header_prefix": field("authHeaderPrefix"),
+        "secret_path": SECRET_PATH,
+        "secret_key_name": field("secretKeyName"),
+        "request_transformer": field("requestTransformer"),
+        "response_transformer": field("responseTransformer"),
+        "timeout": 5
+    })
+}
+
+/// A service with these provider templates, the test key under each of `key_names`, and loopback allowed.
+pub fn local_service_with_keys(
+    templates: Vec<unified_llm_service::config::ProviderTemplate>,
+    key_names: &[&str],
+) -> Service {
+    let keys: serde_json::Map<String, Value> = key_names
+        .iter()
+        .map(|k| (k.to_string(), json!(API_KEY)))
+        .collect();
+    let settings = Settings {
+        allowed_endpoint_hosts: vec!["127.0.0.1".into()],
+        secrets_cache_ttl: std::time::Duration::from_secs(300),
+        ..Settings::default()
+    };
+    setup::with_parts(
+        &settings,
+        Arc::new(LocalConfigStore::with_templates(templates)),
+        Arc::new(MemorySecrets {
+            secrets: HashMap::from([(SECRET_PATH.to_string(), Value::Object(keys).to_string())]),
+        }),
+        None,
+    )
+}
