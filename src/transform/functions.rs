@@ -4,6 +4,7 @@
 //! | function | does |
 //! | --- | --- |
 //! | `$parseJson(s)` | parses a JSON string (OpenAI's `arguments`); a string that is not JSON is an error |
+//! | `$jsonObject(s)` | the object a string holds when it is a JSON object, else undefined (tool results) |
 //! | `$mergeTurns(turns, roleKey?, contentKey?)` | merges consecutive turns of one role, concatenating their content lists |
 //! | `$geminiSchema(schema)` | a JSON Schema cleaned to the subset Gemini's `parameters` takes |
 //! | `$builtin(reason)` | leaves this request or response to the built-in transformer, saying why |
@@ -31,6 +32,13 @@ pub fn register(ev: &mut Evaluator) -> Result<(), EvaluatorError> {
                     "{INVALID_MARK}$parseJson: the provider sent a string that is not JSON: {e}"
                 ))
             })
+    })?;
+    ev.register_fn("jsonObject", |args: &[JValue]| {
+        Ok(args
+            .first()
+            .and_then(JValue::as_str)
+            .and_then(json_object)
+            .map_or(JValue::Undefined, JValue::from))
     })?;
     ev.register_fn("mergeTurns", |args: &[JValue]| {
         let turns = match args.first().map(to_json) {
@@ -69,6 +77,13 @@ pub fn register(ev: &mut Evaluator) -> Result<(), EvaluatorError> {
 
 fn fail(msg: &str) -> EvaluatorError {
     EvaluatorError::EvaluationError(msg.to_string())
+}
+
+/// The object `text` holds when it is a JSON object.
+pub fn json_object(text: &str) -> Option<Value> {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .filter(Value::is_object)
 }
 
 /// Merges consecutive turns with the same `role_key`, appending their `content_key` lists in order.

@@ -8,6 +8,15 @@ const jsonata = require('jsonata');
 const BUILTIN_MARK = 'USE_BUILTIN:';
 
 // The host functions of src/transform/functions.rs, with the same behaviour.
+function jsonObject(text) {
+  try {
+    const v = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+  } catch (e) {
+    return undefined;
+  }
+}
+
 function mergeTurns(turns, roleKey = 'role', contentKey = 'content') {
   if (turns === undefined || turns === null) return [];
   if (!Array.isArray(turns)) turns = [turns];
@@ -78,6 +87,7 @@ function same(a, b) {
 async function run(c) {
   const expr = jsonata(c.source);
   expr.registerFunction('parseJson', (s) => JSON.parse(s));
+  expr.registerFunction('jsonObject', jsonObject);
   expr.registerFunction('mergeTurns', mergeTurns);
   expr.registerFunction('geminiSchema', geminiSchema);
   expr.registerFunction('builtin', (why) => { throw new Error(BUILTIN_MARK + why); });
