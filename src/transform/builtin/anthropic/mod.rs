@@ -12,11 +12,26 @@ use serde_json::Value;
 
 pub struct Anthropic;
 
+/// Numbers as the template engine holds them (every number an f64: `1.0` is `1`, integers past 2^53 round),
+/// so that both paths give the same JSON for the caller's arguments and schemas and the provider's inputs.
+fn same_numbers(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => n.as_f64().map_or_else(|| v.clone(), crate::model::num),
+        Value::Array(items) => Value::Array(items.iter().map(same_numbers).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), same_numbers(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 impl Builtin for Anthropic {
     fn render_request(&self, req: &CanonicalRequest) -> Result<Value> {
         match request::refusal(req) {
             Some(why) => Err(ServiceError::invalid(format!("anthropic_v1: {why}"))),
-            None => Ok(request::body(req)),
+            None => Ok(same_numbers(&request::body(req))),
         }
     }
     fn map_response(&self, raw: &Value) -> Result<MappedResponse> {
@@ -321,6 +336,39 @@ mod tests {
         assert_eq!(via_builtin.usage.cache_read_input_tokens, 100);
         assert_eq!(via_builtin.usage.cache_creation_input_tokens, 0);
         assert_eq!(via_builtin.finish_reason, Some(FinishReason::Stop));
+    }
+
+    /// Numbers in arguments and schemas come out as the template engine gives them, on both paths.
+    #[test]
+    fn numbers_as_the_template_engine_gives_them() {
+        let mut call = msg(Role::Assistant, Vec::new());
+        call.tool_calls = vec![ToolCall {
+            id: "t1".into(),
+            name: "get_weather".into(),
+            arguments: json!({"days": 2.0, "lat": 59.91}),
+        }];
+        let mut result = msg(Role::Tool, vec![text("{}")]);
+        result.tool_call_id = Some("t1".into());
+        let mut req = request(vec![msg(Role::User, vec![text("Oslo?")]), call, result]);
+        req.tools = vec![weather_tool()];
+        req.tools[0].parameters =
+            json!({"type": "object", "properties": {"days": {"type": "integer", "maximum": 7.0}}});
+        req.temperature = Some(0.0);
+        let body = both(&req);
+        assert_eq!(
+            body["messages"][1]["content"][0]["input"].to_string(),
+            r#"{"days":2,"lat":59.91}"#
+        );
+        assert_eq!(body["temperature"].to_string(), "0");
+        let raw = json!({"content": [{"type": "tool_use", "id": "t2", "name": "f", "input": {"n": 10.0}}],
+                         "stop_reason": "tool_use"});
+        let (via_template, _) = transform::map_response("anthropic_v1", None, &raw).unwrap();
+        let via_builtin = Anthropic.map_response(&raw).unwrap();
+        assert_eq!(via_template, via_builtin);
+        assert_eq!(
+            via_builtin.tool_calls[0].arguments.to_string(),
+            r#"{"n":10}"#
+        );
     }
 
     /// A tool_use block without an id is not a usable answer on either path.

@@ -26,7 +26,9 @@ pub fn map(raw: &Value) -> Result<MappedResponse, &'static str> {
                 let (Some(id), Some(name)) = (field("id"), field("name")) else {
                     return Err("a tool_use block has no `id` or no `name`");
                 };
-                let arguments = b.get("input").cloned().unwrap_or_else(|| json!({}));
+                let arguments = b
+                    .get("input")
+                    .map_or_else(|| json!({}), super::same_numbers);
                 tool_calls.push(ToolCall {
                     id,
                     name,
