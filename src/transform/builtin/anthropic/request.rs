@@ -209,7 +209,14 @@ fn reasoning_block(r: &ReasoningBlock) -> Option<Value> {
             }
             Some(Value::Object(b))
         }
-        ReasoningKind::Redacted => Some(json!({"type": "redacted_thinking", "data": r.data})),
+        ReasoningKind::Redacted => {
+            let mut b = Map::new();
+            b.insert("type".into(), json!("redacted_thinking"));
+            if let Some(d) = &r.data {
+                b.insert("data".into(), json!(d));
+            }
+            Some(Value::Object(b))
+        }
         ReasoningKind::Signature => None,
     }
 }
