@@ -50,6 +50,10 @@ pub fn with_parts(
     source: Arc<dyn SecretSource>,
     aws_credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 ) -> Service {
+    match crate::transform::engine::select() {
+        Ok(engine) => tracing::info!(engine = engine.name(), "JSONata engine"),
+        Err(why) => tracing::warn!("{why}"),
+    }
     Service {
         config,
         secrets: SecretStore::new(

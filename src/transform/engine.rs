@@ -1,6 +1,9 @@
 //! The JSONata seam: compile a template once (cached by content hash), evaluate it on a `serde_json::Value`
 //! with bindings and the host functions of `functions.rs`, get a `serde_json::Value` back. Engine failures,
 //! panics included, become `TemplateError`s naming the template, the position and the cause.
+//!
+//! Two engines sit behind the seam: jsonata-core (the default) and, built with `--features jsonata-rs`,
+//! jsonata-rs (`engine_rs.rs`). One is chosen per process from `JSONATA_ENGINE` (docs/jsonata-engines.md).
 
 use crate::error::ServiceError;
 use crate::transform::functions;
@@ -20,11 +23,76 @@ const MAX_STACK_DEPTH: usize = 2_000;
 const MAX_SEQUENCE: usize = 200_000;
 const CACHE_CAP: usize = 512;
 
+/// A JSONata engine this build can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// jsonata-core: the default.
+    JsonataCore,
+    /// jsonata-rs: only with the cargo feature `jsonata-rs`.
+    #[cfg(feature = "jsonata-rs")]
+    JsonataRs,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::JsonataCore => "jsonata-core",
+            #[cfg(feature = "jsonata-rs")]
+            Engine::JsonataRs => "jsonata-rs",
+        }
+    }
+
+    /// The engine a `JSONATA_ENGINE` value names; unset or blank is jsonata-core. The error says why the
+    /// value cannot be honoured.
+    pub fn from_setting(value: Option<&str>) -> Result<Engine, String> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None | Some("jsonata-core") => Ok(Engine::JsonataCore),
+            #[cfg(feature = "jsonata-rs")]
+            Some("jsonata-rs") => Ok(Engine::JsonataRs),
+            #[cfg(not(feature = "jsonata-rs"))]
+            Some("jsonata-rs") => Err("JSONATA_ENGINE is `jsonata-rs`, but this build has no jsonata-rs \
+                 engine (build with `--features jsonata-rs`); templates run on jsonata-core"
+                .into()),
+            Some(other) => Err(format!(
+                "JSONATA_ENGINE is `{other}`, which is no engine (jsonata-core, or jsonata-rs when built \
+                 with `--features jsonata-rs`); templates run on jsonata-core"
+            )),
+        }
+    }
+}
+
+/// The engine chosen for this process from `JSONATA_ENGINE`, read once. An error says why the setting was
+/// not honoured (templates then run on jsonata-core); the caller logs it at start.
+pub fn select() -> Result<Engine, String> {
+    static CHOSEN: OnceLock<Result<Engine, String>> = OnceLock::new();
+    CHOSEN
+        .get_or_init(|| {
+            let value =
+                std::env::var_os("JSONATA_ENGINE").map(|v| v.to_string_lossy().into_owned());
+            Engine::from_setting(value.as_deref())
+        })
+        .clone()
+}
+
+/// The engine templates run on: the selected one, else jsonata-core.
+pub fn engine() -> Engine {
+    select().unwrap_or(Engine::JsonataCore)
+}
+
 /// A compiled template. Cheap to clone; shared across invocations and threads.
 #[derive(Clone)]
 pub struct Template {
     pub name: String,
-    ast: Arc<AstNode>,
+    compiled: Compiled,
+}
+
+#[derive(Clone)]
+enum Compiled {
+    Core(Arc<AstNode>),
+    /// The checked source text: jsonata-rs trees live in a per-evaluation arena and are not `Send`, so the
+    /// text is parsed again at each evaluation.
+    #[cfg(feature = "jsonata-rs")]
+    Rs(Arc<str>),
 }
 
 /// Why an evaluation produced no body.
@@ -35,32 +103,44 @@ pub enum Outcome {
     Failed(ServiceError),
 }
 
-fn cache() -> &'static Mutex<HashMap<[u8; 32], Arc<AstNode>>> {
-    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], Arc<AstNode>>>> = OnceLock::new();
+type CacheKey = (Engine, [u8; 32]);
+
+fn cache() -> &'static Mutex<HashMap<CacheKey, Compiled>> {
+    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Compiled>>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
-/// Compiles `source`, or takes the tree compiled earlier from the same text.
+/// Compiles `source` for the selected engine, or takes what was compiled earlier from the same text.
 pub fn compile(name: &str, source: &str) -> Result<Template, ServiceError> {
-    let key: [u8; 32] = Sha256::digest(source.as_bytes()).into();
-    if let Some(ast) = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(Template {
-            name: name.to_string(),
-            ast: ast.clone(),
-        });
+    compile_on(engine(), name, source)
+}
+
+/// Compiles `source` for a given engine (`compile` uses the selected one).
+pub fn compile_on(engine: Engine, name: &str, source: &str) -> Result<Template, ServiceError> {
+    let key = (engine, Sha256::digest(source.as_bytes()).into());
+    let template = |compiled| Template {
+        name: name.to_string(),
+        compiled,
+    };
+    if let Some(compiled) = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(template(compiled.clone()));
     }
-    let ast = parse(source)
-        .map_err(|e| ServiceError::template(format!("template `{name}` does not compile: {e}")))?;
-    let ast = Arc::new(ast);
+    let not_compiled =
+        |e: String| ServiceError::template(format!("template `{name}` does not compile: {e}"));
+    let compiled = match engine {
+        Engine::JsonataCore => Compiled::Core(Arc::new(parse(source).map_err(not_compiled)?)),
+        #[cfg(feature = "jsonata-rs")]
+        Engine::JsonataRs => {
+            crate::transform::engine_rs::check(source).map_err(not_compiled)?;
+            Compiled::Rs(Arc::from(source))
+        }
+    };
     let mut map = cache().lock().unwrap_or_else(|p| p.into_inner());
     if map.len() >= CACHE_CAP {
         map.clear();
     }
-    map.insert(key, ast.clone());
-    Ok(Template {
-        name: name.to_string(),
-        ast,
-    })
+    map.insert(key, compiled.clone());
+    Ok(template(compiled))
 }
 
 /// Parses, turning a parser panic into an error and locating the error in the text.
@@ -93,7 +173,11 @@ fn locate(source: &str) -> String {
             }
         }
     }
-    let before = &source[..at];
+    line_column(&source[..at])
+}
+
+/// `line L, column C` of the end of `before` (the text up to the place meant).
+pub(crate) fn line_column(before: &str) -> String {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     format!("line {line}, column {column}")
@@ -102,6 +186,21 @@ fn locate(source: &str) -> String {
 impl Template {
     /// Evaluates on `input`, with `bindings` visible as `$name`.
     pub fn evaluate(&self, input: &Value, bindings: &[(&str, &Value)]) -> Result<Value, Outcome> {
+        match &self.compiled {
+            Compiled::Core(ast) => self.evaluate_core(ast, input, bindings),
+            #[cfg(feature = "jsonata-rs")]
+            Compiled::Rs(source) => {
+                crate::transform::engine_rs::evaluate(&self.name, source, input, bindings)
+            }
+        }
+    }
+
+    fn evaluate_core(
+        &self,
+        ast: &AstNode,
+        input: &Value,
+        bindings: &[(&str, &Value)],
+    ) -> Result<Value, Outcome> {
         let data = JValue::from(input.clone());
         let mut context = Context::new();
         for (name, value) in bindings {
@@ -116,25 +215,30 @@ impl Template {
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut ev = Evaluator::with_options(context, options);
             functions::register(&mut ev).map_err(|e| e.to_string())?;
-            ev.evaluate(&self.ast, &data).map_err(|e| describe(&e))
+            ev.evaluate(ast, &data).map_err(|e| describe(&e))
         }));
         match result {
             Ok(Ok(v)) => Ok(to_json(&v)),
-            Ok(Err(msg)) => match msg.strip_prefix(functions::BUILTIN_MARK) {
-                Some(reason) => Err(Outcome::UseBuiltin(reason.to_string())),
-                None if msg.contains(functions::INVALID_MARK) => Err(Outcome::Failed(
-                    ServiceError::response_invalid(msg.replace(functions::INVALID_MARK, "")),
-                )),
-                None => Err(Outcome::Failed(ServiceError::template(format!(
-                    "template `{}` failed: {msg}",
-                    self.name
-                )))),
-            },
+            Ok(Err(msg)) => Err(failure(&self.name, &msg)),
             Err(_) => Err(Outcome::Failed(ServiceError::template(format!(
                 "template `{}` made the JSONata engine panic",
                 self.name
             )))),
         }
+    }
+}
+
+/// What an engine's error message means, the same for both engines: `$builtin(reason)` leaves the case to
+/// the built-in transformer, a `$parseJson` failure blames the provider's body, anything else the template.
+pub(crate) fn failure(name: &str, msg: &str) -> Outcome {
+    match msg.strip_prefix(functions::BUILTIN_MARK) {
+        Some(reason) => Outcome::UseBuiltin(reason.to_string()),
+        None if msg.contains(functions::INVALID_MARK) => Outcome::Failed(
+            ServiceError::response_invalid(msg.replace(functions::INVALID_MARK, "")),
+        ),
+        None => Outcome::Failed(ServiceError::template(format!(
+            "template `{name}` failed: {msg}"
+        ))),
     }
 }
 
@@ -171,4 +275,50 @@ pub fn to_json(v: &JValue) -> Value {
 
 fn number(n: f64) -> Value {
     crate::model::num(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_setting_names_an_engine_or_says_why_not() {
+        assert_eq!(Engine::from_setting(None), Ok(Engine::JsonataCore));
+        assert_eq!(Engine::from_setting(Some(" ")), Ok(Engine::JsonataCore));
+        assert_eq!(
+            Engine::from_setting(Some("jsonata-core")),
+            Ok(Engine::JsonataCore)
+        );
+        let unknown = Engine::from_setting(Some("jsonata-js")).unwrap_err();
+        assert!(unknown.contains("`jsonata-js`"), "{unknown}");
+        #[cfg(feature = "jsonata-rs")]
+        assert_eq!(
+            Engine::from_setting(Some("jsonata-rs")),
+            Ok(Engine::JsonataRs)
+        );
+        #[cfg(not(feature = "jsonata-rs"))]
+        assert!(Engine::from_setting(Some("jsonata-rs"))
+            .unwrap_err()
+            .contains("--features jsonata-rs"));
+    }
+
+    #[test]
+    fn host_marks_map_the_same_way_for_every_engine() {
+        let builtin = format!("{}not this shape", functions::BUILTIN_MARK);
+        assert_eq!(
+            failure("t", &builtin),
+            Outcome::UseBuiltin("not this shape".into())
+        );
+        let invalid = format!("{}$parseJson: bad", functions::INVALID_MARK);
+        match failure("t", &invalid) {
+            Outcome::Failed(e) => {
+                assert_eq!(e.kind, crate::error::ErrorKind::ProviderResponseInvalid)
+            }
+            other => panic!("{other:?}"),
+        }
+        match failure("t", "T2001: boom") {
+            Outcome::Failed(e) => assert_eq!(e.kind, crate::error::ErrorKind::TemplateError),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -3,6 +3,8 @@
 
 pub mod builtin;
 pub mod engine;
+#[cfg(feature = "jsonata-rs")]
+mod engine_rs;
 pub mod functions;
 pub mod gaps;
 
