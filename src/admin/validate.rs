@@ -19,7 +19,7 @@ pub async fn validate(
         return Err(ServiceError::invalid("the template needs at least `providerId`, `requestTransformer` and `responseTransformer`"));
     }
     let mut valid = true;
-    let engine_name = engine_name();
+    let engine_name = engine::engine().name();
     let mut expressions = serde_json::Map::new();
     for (field, transformer, stored) in [
         (
@@ -75,14 +75,6 @@ pub async fn validate(
         "cases": cases,
         "response": response,
     }))
-}
-
-/// The JSONata engine templates run on (`JSONATA_ENGINE`, default jsonata-core).
-fn engine_name() -> &'static str {
-    match std::env::var("JSONATA_ENGINE").as_deref() {
-        Ok("jsonata-rs") => "jsonata-rs",
-        _ => "jsonata-core",
-    }
 }
 
 fn expression_report(
