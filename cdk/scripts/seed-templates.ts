@@ -81,14 +81,18 @@ export function loadTemplates(dir: string): { file: string; item: Record<string,
   return items;
 }
 
-export async function seed(tableName: string, dir: string, options: { dryRun?: boolean; overwrite?: boolean } = {}) {
+export async function seed(
+  tableName: string, dir: string,
+  options: { dryRun?: boolean; overwrite?: boolean; log?: (line: string) => void } = {},
+) {
+  const log = options.log ?? console.log;
   const items = loadTemplates(dir);
   const client = new DynamoDBClient({});
   const written: string[] = [];
   const kept: string[] = [];
   for (const { file, item } of items) {
     if (options.dryRun) {
-      console.log(`${file}: would write ${String(item.id)} (${String(item.providerId)})`);
+      log(`${file}: would write ${String(item.id)} (${String(item.providerId)})`);
       continue;
     }
     try {
@@ -98,11 +102,11 @@ export async function seed(tableName: string, dir: string, options: { dryRun?: b
         ...(options.overwrite ? {} : { ConditionExpression: 'attribute_not_exists(id)' }),
       }));
       written.push(String(item.id));
-      console.log(`${file}: wrote ${String(item.id)} (${String(item.providerId)})`);
+      log(`${file}: wrote ${String(item.id)} (${String(item.providerId)})`);
     } catch (e) {
       if (e instanceof ConditionalCheckFailedException) {
         kept.push(String(item.id));
-        console.log(`${file}: ${String(item.id)} exists, left as it is (--overwrite replaces it)`);
+        log(`${file}: ${String(item.id)} exists, left as it is (--overwrite replaces it)`);
       } else {
         throw e;
       }

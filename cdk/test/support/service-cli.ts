@@ -50,20 +50,25 @@ export class ServiceCli {
   private readonly bin: string;
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(allowedHost = '127.0.0.1') {
+  /**
+   * `secrets`: the local secrets file's content (secret path -> key name -> value); `env`: more settings
+   * (table names, AWS_ENDPOINT_URL, ...).
+   */
+  constructor(options: { secrets?: Record<string, Record<string, string>>; env?: Record<string, string> } = {}) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unified-llm-cdk-'));
     // Run a copy: the checkout is shared, and a cargo build elsewhere may replace the binary mid-test.
     this.bin = path.join(this.dir, path.basename(UNIFIED_LLM_BIN));
     fs.copyFileSync(UNIFIED_LLM_BIN, this.bin);
     fs.chmodSync(this.bin, 0o755);
     const secretsFile = path.join(this.dir, 'secrets.json');
-    fs.writeFileSync(secretsFile, JSON.stringify({ [SECRET_PATH]: { OPENAI_API_KEY: 'sk-test' } }));
+    fs.writeFileSync(secretsFile, JSON.stringify(options.secrets ?? { [SECRET_PATH]: { OPENAI_API_KEY: 'sk-test' } }));
     this.env = {
       PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: os.tmpdir(),
       LLM_SECRETS_FILE: secretsFile,
       ALLOWED_SECRET_PREFIXES: '/ai-agent/llm-secrets/',
-      ALLOWED_ENDPOINT_HOSTS: allowedHost,
+      ALLOWED_ENDPOINT_HOSTS: '127.0.0.1',
       AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
+      ...options.env,
     };
   }
 
