@@ -233,6 +233,12 @@ impl Template {
 pub(crate) fn failure(name: &str, msg: &str) -> Outcome {
     match msg.strip_prefix(functions::BUILTIN_MARK) {
         Some(reason) => Outcome::UseBuiltin(reason.to_string()),
+        None if msg.contains(functions::REFUSE_MARK) => Outcome::Failed(ServiceError::invalid(
+            msg.split(functions::REFUSE_MARK)
+                .nth(1)
+                .unwrap_or(msg)
+                .to_string(),
+        )),
         None if msg.contains(functions::INVALID_MARK) => Outcome::Failed(
             ServiceError::response_invalid(msg.replace(functions::INVALID_MARK, "")),
         ),

@@ -14,7 +14,7 @@
 
 use crate::error::ServiceError;
 use crate::transform::engine::{self, Outcome};
-use crate::transform::functions::{self, BUILTIN_MARK, INVALID_MARK};
+use crate::transform::functions::{self, BUILTIN_MARK, INVALID_MARK, REFUSE_MARK};
 use bumpalo::Bump;
 use jsonata_rs::{ArrayFlags, Error, FunctionContext, JsonAta, Value as JValue};
 use serde_json::{Map, Value};
@@ -33,12 +33,13 @@ type NativeResult<'a> = jsonata_rs::Result<&'a JValue<'a>>;
 type HostFn = for<'a, 'e> fn(FunctionContext<'a, 'e>, &[Native<'a>]) -> NativeResult<'a>;
 
 /// The host functions of `functions.rs`, by the same names: `(name, arity, function)`.
-const HOST_FUNCTIONS: [(&str, usize, HostFn); 5] = [
+const HOST_FUNCTIONS: [(&str, usize, HostFn); 6] = [
     ("parseJson", 1, parse_json),
     ("jsonObject", 1, json_object),
     ("mergeTurns", 3, merge_turns),
     ("geminiSchema", 1, gemini_schema),
     ("builtin", 1, builtin),
+    ("refuse", 1, refuse),
 ];
 
 /// Checks that jsonata-rs parses `source`; its panics and deep nesting are errors.
@@ -298,6 +299,11 @@ fn gemini_schema<'a>(ctx: FunctionContext<'a, '_>, args: &[Native<'a>]) -> Nativ
 fn builtin<'a>(_ctx: FunctionContext<'a, '_>, args: &[Native<'a>]) -> NativeResult<'a> {
     let reason = arg_str(args, 0).unwrap_or_else(|| "the template defers to the built-in".into());
     Err(host_error(format!("{BUILTIN_MARK}{reason}")))
+}
+
+fn refuse<'a>(_ctx: FunctionContext<'a, '_>, args: &[Native<'a>]) -> NativeResult<'a> {
+    let why = arg_str(args, 0).unwrap_or_else(|| "the provider cannot take this request".into());
+    Err(host_error(format!("{REFUSE_MARK}{why}")))
 }
 
 #[cfg(all(test, feature = "jsonata-rs"))]

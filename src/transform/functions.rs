@@ -8,6 +8,7 @@
 //! | `$mergeTurns(turns, roleKey?, contentKey?)` | merges consecutive turns of one role, concatenating their content lists |
 //! | `$geminiSchema(schema)` | a JSON Schema cleaned to the subset Gemini's `parameters` takes |
 //! | `$builtin(reason)` | leaves this request or response to the built-in transformer, saying why |
+//! | `$refuse(message)` | refuses the request as the caller's error (`InvalidInvocation`), saying what the provider cannot take |
 
 use crate::transform::engine::to_json;
 use jsonata_core::evaluator::{Evaluator, EvaluatorError};
@@ -16,6 +17,8 @@ use serde_json::{Map, Value};
 
 /// Errors starting with this mark are a template's request to run the built-in transformer.
 pub const BUILTIN_MARK: &str = "USE_BUILTIN:";
+/// Errors starting with this mark refuse the caller's request (`InvalidInvocation`), not a template fault.
+pub const REFUSE_MARK: &str = "REFUSE:";
 /// Errors starting with this mark say the provider's body is at fault, not the template.
 pub const INVALID_MARK: &str = "INVALID_RESPONSE:";
 
@@ -71,6 +74,13 @@ pub fn register(ev: &mut Evaluator) -> Result<(), EvaluatorError> {
             .and_then(JValue::as_str)
             .unwrap_or("the template defers to the built-in");
         Err(fail(&format!("{BUILTIN_MARK}{reason}")))
+    })?;
+    ev.register_fn("refuse", |args: &[JValue]| {
+        let why = args
+            .first()
+            .and_then(JValue::as_str)
+            .unwrap_or("the provider cannot take this request");
+        Err(fail(&format!("{REFUSE_MARK}{why}")))
     })?;
     Ok(())
 }

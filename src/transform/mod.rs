@@ -191,3 +191,57 @@ pub fn unknown(transformer: &str) -> ServiceError {
         format!("unknown transformer `{transformer}` (built in: openai_v1, anthropic_v1, gemini_v1, bedrock_v1; or store a template with the provider)"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CanonicalRequest, Capabilities};
+
+    fn request() -> CanonicalRequest {
+        CanonicalRequest {
+            model: "m".into(),
+            provider_id: "p".into(),
+            system: None,
+            system_parts: vec![],
+            messages: vec![],
+            tools: vec![],
+            tool_choice: None,
+            parallel_tool_calls: None,
+            temperature: None,
+            top_p: None,
+            max_tokens: None,
+            stop: vec![],
+            reasoning: None,
+            response_format: None,
+            capabilities: Capabilities::default(),
+        }
+    }
+
+    #[test]
+    fn a_template_refuses_as_the_callers_error_and_defers_to_the_builtin_by_name() {
+        let e = render_request(
+            "openai_v1",
+            Some(r#"$refuse("this provider takes no images")"#),
+            &request(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInvocation);
+        assert_eq!(e.message, "this provider takes no images");
+        let (_, ran) =
+            render_request("openai_v1", Some(r#"$builtin("edge case")"#), &request()).unwrap();
+        assert_eq!(
+            ran,
+            Ran {
+                path: TransformPath::Builtin,
+                note: Some("edge case".into())
+            }
+        );
+        let e = render_request("openai_v1", Some(r#"$error("broken")"#), &request()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TemplateError);
+        assert!(
+            e.message.contains("openai_v1.requestTemplate"),
+            "{}",
+            e.message
+        );
+    }
+}

@@ -90,6 +90,7 @@ async function run(c) {
   expr.registerFunction('jsonObject', jsonObject);
   expr.registerFunction('mergeTurns', mergeTurns);
   expr.registerFunction('geminiSchema', geminiSchema);
+  expr.registerFunction('refuse', (why) => { throw new Error('REFUSE:' + why); });
   expr.registerFunction('builtin', (why) => { throw new Error(BUILTIN_MARK + why); });
   try {
     const result = await expr.evaluate(c.input);
