@@ -451,3 +451,42 @@ async fn by_reference_from_dynamodb() {
         );
     }
 }
+
+/// The template tells the caller's mistakes (`$refuse`: InvalidInvocation) from the admin's (`$error`:
+/// TemplateError, naming the template): a Cohere model row that is not budget-style cannot carry reasoning.
+#[tokio::test]
+async fn cohere_refusals_tell_the_callers_mistake_from_the_admins() {
+    let mut item = template_file("cohere");
+    item["availableModels"] = json!([{"id": "command-a-reasoning-08-2025", "thinking": "effort"}]);
+    let svc = local_service_with_keys(vec![serde_json::from_value(item).unwrap()], &KEYS);
+    let config = |model: &str| provider_config_from_template(&template_file("cohere"), model, None);
+    let ask = |config: Value, extra: Value| {
+        let mut e = json!({"messages": [{"role": "user", "content": "hello"}]});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        chat(with_config(e, config))
+    };
+    let e = svc
+        .render(&ask(
+            config("command-a-reasoning-08-2025"),
+            json!({"reasoning": {"effort": "low"}}),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind.name(), "TemplateError", "{e}");
+    assert!(
+        e.message.contains("cohere_v2.requestTemplate")
+            && e.message
+                .contains("Cohere takes reasoning as a token budget"),
+        "{e}"
+    );
+    let e = svc
+        .render(&ask(
+            config("command-a-03-2025"),
+            json!({"parallel_tool_calls": false}),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind.name(), "InvalidInvocation", "{e}");
+}
