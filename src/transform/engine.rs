@@ -16,9 +16,22 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Wall-clock limit of one evaluation, and the depth and sequence limits that keep the timeout honest
-/// (the engine checks time between steps only).
-pub const TIMEOUT_MS: u64 = 250;
+/// Wall-clock limit of one evaluation by default. A template takes well under a millisecond, but a 128 MB
+/// Lambda gets a small share of a CPU, so the cap leaves room; the depth and sequence limits below keep it
+/// honest (the engine checks time between steps only).
+pub const DEFAULT_TIMEOUT_MS: u64 = 1_000;
+
+/// The limit in force: `TEMPLATE_TIMEOUT_MS`, else `DEFAULT_TIMEOUT_MS`; read once.
+pub fn timeout_ms() -> u64 {
+    static LIMIT: OnceLock<u64> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("TEMPLATE_TIMEOUT_MS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_TIMEOUT_MS)
+    })
+}
 const MAX_STACK_DEPTH: usize = 2_000;
 const MAX_SEQUENCE: usize = 200_000;
 const CACHE_CAP: usize = 512;
@@ -152,27 +165,35 @@ pub fn parse(source: &str) -> Result<AstNode, String> {
     }
 }
 
-/// The line and column where the text stops being the start of a valid expression: the shortest prefix
-/// whose error is not merely "the expression ended early". Only runs for a text that failed to parse.
+/// The line and column of a parse error. Only runs for a text that failed to parse.
 fn locate(source: &str) -> String {
-    let ends_early = |msg: &str| {
-        msg.contains("S0207")
-            || msg.contains("Unexpected end")
-            || msg.contains("S0101")
-            || msg.contains("Unclosed")
-            || msg.contains("S0203")
-            || msg.contains("S0202")
+    let parse = |text: &str| match catch_unwind(|| jsonata_core::parser::parse(text)) {
+        Ok(Err(e)) => Some(e.to_string()),
+        _ => None,
     };
-    let mut at = source.len();
-    for (i, _) in source.char_indices().skip(1) {
-        let prefix = &source[..i];
-        if let Ok(Err(e)) = catch_unwind(|| jsonata_core::parser::parse(prefix)) {
-            if !ends_early(&e.to_string()) {
-                at = i;
-                break;
-            }
-        }
+    let Some(full) = parse(source) else {
+        return line_column(source);
+    };
+    // "It ended early" errors are met at the end of the text.
+    let ends_early = [
+        "S0207",
+        "S0203",
+        "S0101",
+        "Unexpected end",
+        "Unclosed",
+        "end of expression",
+        "Eof",
+    ];
+    if ends_early.iter().any(|m| full.contains(m)) {
+        return line_column(source);
     }
+    // The error is where the shortest prefix first fails with the same error; a prefix that cuts a token
+    // in two (`!` of `!=`) fails differently and does not count.
+    let at = source
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .find(|&end| parse(&source[..end]).as_deref() == Some(full.as_str()))
+        .unwrap_or(source.len());
     line_column(&source[..at])
 }
 
@@ -207,7 +228,7 @@ impl Template {
             context.bind((*name).to_string(), JValue::from((*value).clone()));
         }
         let options = EvaluatorOptions {
-            timeout_ms: Some(TIMEOUT_MS),
+            timeout_ms: Some(timeout_ms()),
             max_stack_depth: Some(MAX_STACK_DEPTH),
             max_sequence_length: Some(MAX_SEQUENCE),
             ..Default::default()
@@ -326,5 +347,24 @@ mod tests {
             Outcome::Failed(e) => assert_eq!(e.kind, crate::error::ErrorKind::TemplateError),
             other => panic!("{other:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod locate_tests {
+    use super::*;
+
+    #[test]
+    fn a_compile_error_is_located_where_it_is() {
+        let src = "(\n  $a := x != 1;\n  {\"k\": [1, 2}, \"j\": 2}\n)";
+        let Err(e) = compile("t", src) else {
+            panic!("compiles")
+        };
+        assert!(e.message.contains("line 3, column"), "{}", e.message);
+        let unclosed = "{\n  \"k\": (1 + 2\n}";
+        let Err(e) = compile("t", unclosed) else {
+            panic!("compiles")
+        };
+        assert!(e.message.contains("line 3"), "{}", e.message);
     }
 }

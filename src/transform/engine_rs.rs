@@ -7,7 +7,7 @@
 //!   can stop it), and panics are caught there and become `TemplateError`s;
 //! - template brackets and input nesting are bounded before jsonata-rs's recursive parsers see them;
 //! - a fresh arena per evaluation, dropped with it; the text is parsed each time (trees are arena-bound);
-//! - `evaluate_timeboxed` with a depth limit and `engine::TIMEOUT_MS`;
+//! - `evaluate_timeboxed` with a depth limit and `engine::timeout_ms()`;
 //! - results converted with object keys sorted, because jsonata-rs hands them out in a random order.
 //!
 //! The host functions have the names and behaviour of `functions.rs` and call the same Rust functions.
@@ -83,7 +83,7 @@ fn run(source: &str, input: &Value, bindings: &[(&str, &Value)]) -> Result<Value
     for (name, value) in bindings {
         jsonata.assign_var(name, to_arena(&arena, value));
     }
-    let limit = usize::try_from(engine::TIMEOUT_MS).unwrap_or(usize::MAX);
+    let limit = usize::try_from(engine::timeout_ms()).unwrap_or(usize::MAX);
     let result = jsonata
         .evaluate_timeboxed(Some(&input), Some(MAX_DEPTH), Some(limit))
         .map_err(|e| match e {
