@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::{json, Value};
 use std::time::Duration;
+use unified_llm_service::event::{self, ChatEvent, Invocation};
 use unified_llm_service::pipeline::Service;
+use unified_llm_service::replay::{Recording, StandIn};
 use unified_llm_service::settings::Settings;
 use unified_llm_service::setup;
 
@@ -166,4 +168,35 @@ impl World {
         };
         setup::service_with_aws(&settings, Some(self.moto.sdk_config().await))
     }
+}
+
+pub fn chat(v: Value) -> Box<ChatEvent> {
+    match event::parse(v).unwrap() {
+        Invocation::Chat(c) => c,
+        _ => unreachable!(),
+    }
+}
+
+pub fn hello(extra: Value) -> Box<ChatEvent> {
+    let mut e = json!({"messages": [{"role": "user", "content": "hello"}]});
+    e.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    chat(e)
+}
+
+/// An inline `provider_config` whose key lives in the Secrets Manager secret.
+pub fn inline(provider: &str, model: &str, base: &str) -> Value {
+    let mut c = provider_config(provider, model, Some(base));
+    c["secret_path"] = json!(SECRET);
+    c
+}
+
+pub async fn stand_in(provider: &str) -> StandIn {
+    StandIn::start(vec![Recording::load(
+        &root().join(format!("tests/recordings/{provider}/text.json")),
+    )
+    .unwrap()])
+    .await
+    .unwrap()
 }
