@@ -5,6 +5,7 @@ pub mod admin;
 pub mod capabilities;
 pub mod cli;
 pub mod config;
+pub mod emulator;
 pub mod error;
 pub mod event;
 pub mod guard;

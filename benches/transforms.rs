@@ -1,0 +1,295 @@
+//! Micro-benchmarks of the stages between the event and the provider, and back, for every provider on the
+//! small (one message) and the large (40 messages, 8 tools, ~16 KB) request of bench/requests/:
+//!
+//! - `parse/<size>`: the event's bytes to a `ChatEvent` (serde_json, then the strict event parser);
+//! - `request/<provider>/<size>/{template,builtin}`: the canonical request, the capability check and the
+//!   provider body, by the shipped JSONata template (compiled once, a cache hit) or by the built-in;
+//! - `response/<provider>/<answer>/{template,builtin}`: the provider's answer mapped back;
+//! - `small_template_round_trip/<provider>`: request template + response mapping of the small request
+//!   (the `≤ 100 µs` target);
+//! - `compile/{hit,miss}`: the compiled-template cache, hit (same text) and miss (new text: a parse);
+//! - `engine/<engine>/<provider>/<size>`: the request template on each JSONata engine, jsonata-rs only
+//!   when built with `--features jsonata-rs`.
+//!
+//! `cargo bench --bench transforms`. Under `cargo test` (no `--bench` flag) it does nothing.
+
+mod common;
+
+use common::*;
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use serde_json::Value;
+use std::hint::black_box;
+use std::sync::Arc;
+use unified_llm_service::capabilities;
+use unified_llm_service::config::local::LocalConfigStore;
+use unified_llm_service::config::{self, Endpoint};
+use unified_llm_service::event::{self, ChatEvent, Invocation};
+use unified_llm_service::model::CanonicalRequest;
+use unified_llm_service::normalize::{canonical_request, Target};
+use unified_llm_service::pipeline::render_for;
+use unified_llm_service::transform::{self, builtin, engine};
+
+fn chat(event: Value) -> Box<ChatEvent> {
+    match event::parse(event).expect("the event parses") {
+        Invocation::Chat(c) => c,
+        Invocation::Action { .. } => panic!("not a chat event"),
+    }
+}
+
+/// The event of `provider`/`size`, parsed, and its resolved endpoint (the shipped templates).
+fn prepared(provider: &str, size: &str) -> (Box<ChatEvent>, Endpoint) {
+    let store = LocalConfigStore::default();
+    let chat = chat(event(provider, size, None));
+    let ep = futures::executor::block_on(config::resolve(&chat, &store))
+        .expect("the config resolves")
+        .into_iter()
+        .next()
+        .expect("one endpoint");
+    (chat, ep)
+}
+
+/// The canonical request, checked, as the pipeline makes it before either transform path.
+fn canonical(chat: &ChatEvent, ep: &Endpoint) -> CanonicalRequest {
+    let target = Target {
+        provider_id: &ep.provider_id,
+        model_id: &ep.model_id,
+        capabilities: ep.capabilities.clone(),
+        defaults: &ep.model_parameters,
+    };
+    let mut req = canonical_request(chat, &target).expect("the request normalises");
+    capabilities::check(&mut req, &ep.request_transformer).expect("the model takes it");
+    req
+}
+
+fn bench_parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parse");
+    for size in SIZES {
+        let bytes = serde_json::to_vec(&event("openai", size, None)).expect("serialises");
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        g.bench_function(size, |b| {
+            b.iter(|| {
+                let v: Value = serde_json::from_slice(black_box(&bytes)).expect("JSON");
+                black_box(event::parse(v).expect("parses"))
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_request(c: &mut Criterion) {
+    let mut g = c.benchmark_group("request");
+    for provider in PROVIDERS {
+        for size in SIZES {
+            let (chat, ep) = prepared(provider, size);
+            let rendered = render_for(&chat, ep.clone()).expect("renders");
+            assert!(
+                rendered.ran.note.is_none(),
+                "{provider}/{size}: the template ran"
+            );
+            let b_in = builtin::get(&ep.request_transformer).expect("a built-in");
+            assert_eq!(
+                b_in.render_request(&rendered.request).expect("renders"),
+                rendered.body,
+                "{provider}/{size}: both paths give the same body"
+            );
+            g.bench_function(format!("{provider}/{size}/template"), |b| {
+                b.iter(|| black_box(render_for(black_box(&chat), ep.clone()).expect("renders")))
+            });
+            g.bench_function(format!("{provider}/{size}/builtin"), |b| {
+                b.iter(|| {
+                    let req = canonical(black_box(&chat), &ep);
+                    black_box(b_in.render_request(&req).expect("renders"))
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+fn bench_response(c: &mut Criterion) {
+    let mut g = c.benchmark_group("response");
+    for provider in PROVIDERS {
+        let name = format!("{provider}_v1");
+        let b_out = builtin::get(&name).expect("a built-in");
+        for case in ["text", "tool_single"] {
+            let raw = answer(provider, case);
+            let (mapped, ran) = transform::map_response(&name, None, &raw).expect("maps");
+            assert!(ran.note.is_none(), "{provider}/{case}: the template ran");
+            assert_eq!(
+                b_out.map_response(&raw).expect("maps"),
+                mapped,
+                "{provider}/{case}: both paths agree"
+            );
+            g.bench_function(format!("{provider}/{case}/template"), |b| {
+                b.iter(|| black_box(transform::map_response(&name, None, black_box(&raw))))
+            });
+            g.bench_function(format!("{provider}/{case}/builtin"), |b| {
+                b.iter(|| black_box(b_out.map_response(black_box(&raw))))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn bench_round_trip(c: &mut Criterion) {
+    let mut g = c.benchmark_group("small_template_round_trip");
+    for provider in PROVIDERS {
+        let (chat, ep) = prepared(provider, "small");
+        let raw = answer(provider, "text");
+        g.bench_function(provider, |b| {
+            b.iter(|| {
+                let r = render_for(black_box(&chat), ep.clone()).expect("renders");
+                let m = transform::map_response(&ep.response_transformer, None, black_box(&raw))
+                    .expect("maps");
+                black_box((r, m))
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_compile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("compile");
+    for provider in PROVIDERS {
+        let name = format!("{provider}_v1");
+        let src = transform::shipped_request_template(&name).expect("a shipped template");
+        engine::compile(&name, src).expect("compiles");
+        g.bench_with_input(BenchmarkId::new("hit", provider), &src, |b, src| {
+            b.iter(|| black_box(engine::compile(&name, black_box(src)).expect("compiles")))
+        });
+        // A new text each time (a comment that differs): the SHA-256 lookup misses and the text is parsed.
+        let mut n = 0u64;
+        g.bench_with_input(BenchmarkId::new("miss", provider), &src, |b, src| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    format!("{src}\n/* {n} */")
+                },
+                |text| black_box(engine::compile(&name, &text).expect("compiles")),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+/// The engines this build has: jsonata-core always, jsonata-rs with `--features jsonata-rs`.
+fn engines() -> Vec<engine::Engine> {
+    #[allow(unused_mut)]
+    let mut all = vec![engine::Engine::JsonataCore];
+    #[cfg(feature = "jsonata-rs")]
+    all.push(engine::Engine::JsonataRs);
+    all
+}
+
+fn bench_engines(c: &mut Criterion) {
+    let mut g = c.benchmark_group("engine");
+    for provider in PROVIDERS {
+        for size in SIZES {
+            let (chat, ep) = prepared(provider, size);
+            let req = canonical(&chat, &ep);
+            let input = serde_json::to_value(&req).expect("serialises");
+            let src = transform::shipped_request_template(&ep.request_transformer)
+                .expect("a shipped template");
+            let mut reference: Option<Value> = None;
+            for e in engines() {
+                let t = match engine::compile_on(e, "bench", src) {
+                    Ok(t) => t,
+                    Err(why) => {
+                        eprintln!("{}: {provider}: does not compile: {why}", e.name());
+                        continue;
+                    }
+                };
+                match (t.evaluate(&input, &[]), &reference) {
+                    (Ok(v), None) => reference = Some(v),
+                    (Ok(v), Some(r)) if &v == r => {}
+                    (Ok(_), Some(_)) => {
+                        eprintln!("{}: {provider}/{size}: a different body", e.name())
+                    }
+                    (Err(why), _) => {
+                        eprintln!("{}: {provider}/{size}: fails: {why:?}", e.name());
+                        continue;
+                    }
+                }
+                g.bench_function(format!("{}/{provider}/{size}", e.name()), |b| {
+                    b.iter(|| black_box(t.evaluate(black_box(&input), &[])))
+                });
+            }
+        }
+    }
+    g.finish();
+}
+
+/// The whole Lambda handler in process (event in, unified response out) against a stand-in that answers
+/// at once: what the stages add up to, without the Runtime API.
+fn bench_handler(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut g = c.benchmark_group("handler");
+    for size in SIZES {
+        let recording = unified_llm_service::replay::Recording::ok(answer("openai", "text"));
+        let stand_in = rt
+            .block_on(unified_llm_service::replay::StandIn::start(vec![recording]))
+            .expect("a stand-in");
+        let service = local_service();
+        let ev = event("openai", size, Some(&stand_in.base_url()));
+        rt.block_on(unified_llm_service::lambda::handle(
+            &service,
+            ev.clone(),
+            None,
+            "warm",
+        ))
+        .expect("answers");
+        g.bench_function(format!("openai/{size}"), |b| {
+            b.iter(|| {
+                rt.block_on(unified_llm_service::lambda::handle(
+                    &service,
+                    black_box(ev.clone()),
+                    None,
+                    "bench",
+                ))
+                .expect("answers")
+            })
+        });
+    }
+    g.finish();
+}
+
+fn local_service() -> unified_llm_service::pipeline::Service {
+    let keys = serde_json::json!({"OPENAI_API_KEY": "sk-bench"}).to_string();
+    let settings = unified_llm_service::settings::Settings {
+        allowed_endpoint_hosts: vec!["127.0.0.1".into()],
+        secrets_cache_ttl: std::time::Duration::from_secs(300),
+        ..Default::default()
+    };
+    unified_llm_service::setup::with_parts(
+        &settings,
+        Arc::new(LocalConfigStore::default()),
+        Arc::new(unified_llm_service::secrets::local::MemorySecrets {
+            secrets: std::collections::HashMap::from([(SECRET_PATH.to_string(), keys)]),
+        }),
+        None,
+    )
+}
+
+criterion_group!(
+    benches,
+    bench_parse,
+    bench_request,
+    bench_response,
+    bench_round_trip,
+    bench_compile,
+    bench_engines,
+    bench_handler
+);
+
+fn main() {
+    // `cargo test --all-targets` runs bench targets without `--bench`: measure nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
