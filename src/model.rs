@@ -207,6 +207,25 @@ pub struct CanonicalRequest {
     pub capabilities: Capabilities,
 }
 
+impl CanonicalRequest {
+    /// The last assistant turn made tool calls but carries no reasoning of this model (another model made
+    /// it, before a fallback). Claude's manual thinking needs that turn to open with its thinking block, so
+    /// Anthropic's documented remedy is thinking off for this one call; it resumes on the next user turn.
+    pub fn tool_turn_lacks_own_reasoning(&self) -> bool {
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::Assistant)
+            .is_some_and(|m| {
+                !m.tool_calls.is_empty()
+                    && !m
+                        .reasoning
+                        .iter()
+                        .any(|r| r.kind != ReasoningKind::Signature)
+            })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {

@@ -265,27 +265,10 @@ fn tool_choice(req: &CanonicalRequest) -> Option<Value> {
     Some(choice)
 }
 
-/// Manual thinking (`enabled`) needs the last assistant turn of a tool loop in progress to start with its
-/// thinking block. When that turn has none (it came from another model before a fallback), Anthropic's
-/// documented remedy is thinking off for the call, which then succeeds; it resumes on the next user turn.
-fn loop_without_thinking(req: &CanonicalRequest) -> bool {
-    req.messages
-        .iter()
-        .rev()
-        .find(|m| m.role == Role::Assistant)
-        .is_some_and(|m| {
-            !m.tool_calls.is_empty()
-                && !m
-                    .reasoning
-                    .iter()
-                    .any(|r| r.kind != ReasoningKind::Signature)
-        })
-}
-
 fn thinking(req: &CanonicalRequest) -> Option<Value> {
     let r = req.reasoning.as_ref()?;
     match req.capabilities.thinking.as_str() {
-        "budget" if loop_without_thinking(req) => None,
+        "budget" if req.tool_turn_lacks_own_reasoning() => None,
         "budget" => Some(json!({"type": "enabled", "budget_tokens": r.budget_tokens})),
         "adaptive" if r.include_thoughts => {
             Some(json!({"type": "adaptive", "display": "summarized"}))

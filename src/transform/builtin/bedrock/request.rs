@@ -182,7 +182,7 @@ fn inference_config(req: &CanonicalRequest) -> Map<String, Value> {
     // A thinking budget is checked against max_tokens (default 4096): send the limit it was checked against.
     let budget_thinking = req.reasoning.is_some()
         && req.capabilities.thinking == "budget"
-        && !loop_without_thinking(req);
+        && !req.tool_turn_lacks_own_reasoning();
     let max = req
         .max_tokens
         .or(budget_thinking.then_some(DEFAULT_MAX_TOKENS));
@@ -253,27 +253,10 @@ fn effort(req: &CanonicalRequest) -> &str {
     }
 }
 
-/// Claude's manual thinking needs the last assistant turn of a tool loop in progress to open with its
-/// reasoning. When that turn has none (another model made it, before a fallback), thinking is left off for
-/// this call, Anthropic's documented remedy, so the call succeeds; it comes back on the next user turn.
-pub(super) fn loop_without_thinking(req: &CanonicalRequest) -> bool {
-    req.messages
-        .iter()
-        .rev()
-        .find(|m| m.role == Role::Assistant)
-        .is_some_and(|m| {
-            !m.tool_calls.is_empty()
-                && !m
-                    .reasoning
-                    .iter()
-                    .any(|r| r.kind != ReasoningKind::Signature)
-        })
-}
-
 fn reasoning_fields(req: &CanonicalRequest) -> Option<Value> {
     let reasoning = req.reasoning.as_ref()?;
     match req.capabilities.thinking.as_str() {
-        "budget" if loop_without_thinking(req) => None,
+        "budget" if req.tool_turn_lacks_own_reasoning() => None,
         "budget" => {
             Some(json!({"thinking": {"type": "enabled", "budget_tokens": reasoning.budget_tokens}}))
         }
