@@ -221,39 +221,128 @@ fn bench_engines(c: &mut Criterion) {
 }
 
 /// The whole Lambda handler in process (event in, unified response out) against a stand-in that answers
-/// at once: what the stages add up to, without the Runtime API.
+/// at once: what the stages add up to, without the Runtime API. On the single-threaded runtime the Lambda
+/// binary uses, and on a two-worker multi-threaded one for comparison.
 fn bench_handler(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
     let mut g = c.benchmark_group("handler");
-    for size in SIZES {
-        let recording = unified_llm_service::replay::Recording::ok(answer("openai", "text"));
-        let stand_in = rt
-            .block_on(unified_llm_service::replay::StandIn::start(vec![recording]))
-            .expect("a stand-in");
-        let service = local_service();
-        let ev = event("openai", size, Some(&stand_in.base_url()));
-        rt.block_on(unified_llm_service::lambda::handle(
-            &service,
-            ev.clone(),
-            None,
-            "warm",
-        ))
-        .expect("answers");
-        g.bench_function(format!("openai/{size}"), |b| {
-            b.iter(|| {
-                rt.block_on(unified_llm_service::lambda::handle(
-                    &service,
-                    black_box(ev.clone()),
-                    None,
-                    "bench",
-                ))
-                .expect("answers")
-            })
-        });
+    for (flavor, rt) in [
+        (
+            "current_thread",
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime"),
+        ),
+        (
+            "multi_thread",
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime"),
+        ),
+    ] {
+        for size in SIZES {
+            let recording = unified_llm_service::replay::Recording::ok(answer("openai", "text"));
+            let stand_in = rt
+                .block_on(unified_llm_service::replay::StandIn::start(vec![recording]))
+                .expect("a stand-in");
+            let service = local_service();
+            let ev = event("openai", size, Some(&stand_in.base_url()));
+            rt.block_on(unified_llm_service::lambda::handle(
+                &service,
+                ev.clone(),
+                None,
+                "warm",
+            ))
+            .expect("answers");
+            g.bench_function(format!("{flavor}/openai/{size}"), |b| {
+                b.iter(|| {
+                    rt.block_on(unified_llm_service::lambda::handle(
+                        &service,
+                        black_box(ev.clone()),
+                        None,
+                        "bench",
+                    ))
+                    .expect("answers")
+                })
+            });
+        }
     }
+    g.finish();
+}
+
+/// Building the runtime at start: single-threaded (what the Lambda binary does) or multi-threaded.
+fn bench_runtime_start(c: &mut Criterion) {
+    let mut g = c.benchmark_group("runtime_start");
+    g.bench_function("current_thread", |b| {
+        b.iter(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+        })
+    });
+    g.bench_function("multi_thread", |b| {
+        b.iter(|| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            // Its workers are up once a task has run on one of them.
+            rt.block_on(async { tokio::spawn(async {}).await.expect("runs") });
+            rt
+        })
+    });
+    g.finish();
+}
+
+/// What the copies between stages cost on the large request (OpenAI): the event serialised again to
+/// measure its size, the canonical request to JSON, JSON to the engine's values and back, and the body and
+/// the unified response serialised.
+fn bench_stage_copies(c: &mut Criterion) {
+    let mut g = c.benchmark_group("copies");
+    let ev = event("openai", "large", None);
+    g.bench_function("event_to_vec_size_check", |b| {
+        b.iter(|| {
+            black_box(
+                serde_json::to_vec(black_box(&ev))
+                    .expect("serialises")
+                    .len(),
+            )
+        })
+    });
+    let bytes = serde_json::to_vec(&ev).expect("serialises");
+    g.bench_function("event_from_slice", |b| {
+        b.iter(|| black_box(serde_json::from_slice::<Value>(black_box(&bytes)).expect("JSON")))
+    });
+    g.bench_function("event_parse_value_to_chat", |b| {
+        b.iter_batched(
+            || ev.clone(),
+            |v| black_box(event::parse(v).expect("parses")),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    let (chat, ep) = prepared("openai", "large");
+    g.bench_function("canonical_request_and_check", |b| {
+        b.iter(|| black_box(canonical(black_box(&chat), &ep)))
+    });
+    let req = canonical(&chat, &ep);
+    g.bench_function("canonical_to_value", |b| {
+        b.iter(|| black_box(serde_json::to_value(black_box(&req)).expect("serialises")))
+    });
+    let input = serde_json::to_value(&req).expect("serialises");
+    g.bench_function("value_clone_to_jvalue", |b| {
+        b.iter(|| black_box(jsonata_core::value::JValue::from(black_box(&input).clone())))
+    });
+    let rendered = render_for(&chat, ep.clone()).expect("renders");
+    let jv = jsonata_core::value::JValue::from(rendered.body.clone());
+    g.bench_function("jvalue_to_json_body", |b| {
+        b.iter(|| black_box(engine::to_json(black_box(&jv))))
+    });
+    g.bench_function("body_to_vec", |b| {
+        b.iter(|| black_box(serde_json::to_vec(black_box(&rendered.body)).expect("serialises")))
+    });
     g.finish();
 }
 
@@ -282,7 +371,9 @@ criterion_group!(
     bench_round_trip,
     bench_compile,
     bench_engines,
-    bench_handler
+    bench_handler,
+    bench_runtime_start,
+    bench_stage_copies
 );
 
 fn main() {
