@@ -9,7 +9,11 @@
 //!   (the `≤ 100 µs` target);
 //! - `compile/{hit,miss}`: the compiled-template cache, hit (same text) and miss (new text: a parse);
 //! - `engine/<engine>/<provider>/<size>`: the request template on each JSONata engine, jsonata-rs only
-//!   when built with `--features jsonata-rs`.
+//!   when built with `--features jsonata-rs`;
+//! - `handler/<runtime>/openai/<size>`: the whole handler in process against a loopback stand-in, on the
+//!   single-threaded runtime the Lambda binary uses and on a multi-threaded one;
+//! - `init/*`: what start-up builds (the runtime of each flavour, the HTTP client, the config store);
+//! - `copies/*`: each copy of the large request between stages (parse, serialise, engine conversions).
 //!
 //! `cargo bench --bench transforms`. Under `cargo test` (no `--bench` flag) it does nothing.
 
@@ -272,9 +276,10 @@ fn bench_handler(c: &mut Criterion) {
     g.finish();
 }
 
-/// Building the runtime at start: single-threaded (what the Lambda binary does) or multi-threaded.
-fn bench_runtime_start(c: &mut Criterion) {
-    let mut g = c.benchmark_group("runtime_start");
+/// What init builds: the runtime, single-threaded (what the Lambda binary does) or multi-threaded, and
+/// the parts built once per container.
+fn bench_init(c: &mut Criterion) {
+    let mut g = c.benchmark_group("init");
     g.bench_function("current_thread", |b| {
         b.iter(|| {
             tokio::runtime::Builder::new_current_thread()
@@ -294,6 +299,11 @@ fn bench_runtime_start(c: &mut Criterion) {
             rt
         })
     });
+    // What init builds once and every invocation then reuses.
+    g.bench_function("http_client", |b| {
+        b.iter(unified_llm_service::provider::HttpCaller::new)
+    });
+    g.bench_function("local_config_store", |b| b.iter(LocalConfigStore::default));
     g.finish();
 }
 
@@ -372,7 +382,7 @@ criterion_group!(
     bench_compile,
     bench_engines,
     bench_handler,
-    bench_runtime_start,
+    bench_init,
     bench_stage_copies
 );
 
