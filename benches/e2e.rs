@@ -14,6 +14,8 @@
 //! - provider time: the same body POSTed to the same stand-in over a keep-alive connection with the HTTP
 //!   client the caller uses (reqwest for the service, httpx for LiteLLM), JSON encoded and decoded;
 //! - overhead pN = invocation pN − provider p50 (the tail of an invocation is charged to the service);
+//! - Runtime API floor: a null function (reqwest, a thread of this process) echoing each event through the
+//!   same emulator: what the measurement and the Runtime API's two exchanges cost by themselves;
 //! - RSS from /proc/<pid>/status: VmHWM after 1,000 invocations, and VmRSS after 100 and after 1,000.
 //!
 //! Under `cargo test` (no `--bench` flag) it does nothing.
@@ -74,6 +76,8 @@ struct Side {
     peak_rss_kb: u64,
     /// Init as deployed: AWS clients built (DynamoDB tables and Secrets Manager configured).
     init_aws: Vec<Duration>,
+    /// The measuring floor: a null function that echoes the event through the same Runtime API.
+    floor: Vec<Duration>,
 }
 
 fn main() {
@@ -133,6 +137,7 @@ async fn run(args: Args) {
         let event = event("openai", size, Some(&base));
         let mut side = measure_ours(&args, &env, &event, &stand_in).await;
         side.init_aws = init_aws.clone();
+        side.floor = null_function_floor(&event, args.invocations).await;
         ours.push(side);
         eprintln!("e2e: ours, {size}: done");
     }
@@ -260,6 +265,54 @@ async fn measure_aws_init(args: &Args) -> Vec<Duration> {
     out
 }
 
+/// The floor of the measurement: a null function (a thread of this process with its own runtime and a
+/// reqwest client) that takes each event from the same Runtime API and posts it back as its response.
+async fn null_function_floor(event: &Value, n: usize) -> Vec<Duration> {
+    let api = RuntimeApi::start().await;
+    let base = format!("http://{}/2018-06-01/runtime/invocation", api.addr);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async move {
+            let client = reqwest::Client::new();
+            // Ends when the Runtime API goes away (its connection closes), after the last event.
+            while let Ok(r) = client.get(format!("{base}/next")).send().await {
+                let Some(id) = r
+                    .headers()
+                    .get("lambda-runtime-aws-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+                else {
+                    break;
+                };
+                let Ok(body) = r.bytes().await else { break };
+                let sent = client
+                    .post(format!("{base}/{id}/response"))
+                    .body(body)
+                    .send()
+                    .await;
+                if sent.is_err() {
+                    break;
+                }
+            }
+        });
+    });
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n + 50 {
+        let (echo, took) = api.invoke_timed(event.clone(), T).await;
+        assert!(
+            echo.is_ok_and(|e| e.is_object()),
+            "the null function echoes"
+        );
+        if i >= 50 {
+            out.push(took);
+        }
+    }
+    out
+}
+
 fn check(out: &Result<Value, Value>) {
     match out {
         Ok(v) => assert!(
@@ -368,6 +421,7 @@ async fn measure_litellm(
                 rss_at_n_kb: s["rss_kb_at_n"].as_u64().unwrap_or(0),
                 peak_rss_kb: s["peak_rss_kb"].as_u64().unwrap_or(0),
                 init_aws: Vec::new(),
+                floor: Vec::new(),
             }
         })
         .collect();
@@ -453,6 +507,17 @@ fn print_table(args: &Args, ours: &[Side], litellm: Option<&(String, Vec<Side>)>
             Box::new(|s: &Side| ms(quantile(&s.warm, 0.99))),
         ),
         (
+            "Runtime API floor p50: a null function echoing the event",
+            "",
+            Box::new(|s: &Side| {
+                if s.floor.is_empty() {
+                    "—".to_string()
+                } else {
+                    ms(quantile(&s.floor, 0.5))
+                }
+            }),
+        ),
+        (
             "provider time p50 (direct HTTP call)",
             "",
             Box::new(|s: &Side| ms(quantile(&s.provider, 0.5))),
@@ -534,7 +599,8 @@ fn print_table(args: &Args, ours: &[Side], litellm: Option<&(String, Vec<Side>)>
          invocation pN − provider p50; the provider time is the same body POSTed to the same stand-in over \
          keep-alive by the caller's own HTTP client (reqwest for ours, httpx for LiteLLM). Our invocation is \
          timed at the Runtime API (event handed over → response received, so it includes the Runtime API's \
-         two HTTP exchanges); LiteLLM's is `completion()` in process.",
+         two HTTP exchanges, whose cost the Runtime API floor row shows: a null function echoing the event \
+         through the same emulator); LiteLLM's is `completion()` in process.",
         args.cold_starts, args.invocations
     );
 }
