@@ -620,7 +620,7 @@ fn machine() -> String {
         .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         .unwrap_or(0);
     format!(
-        "Machine: {cpus} CPUs ({model}), {:.0} GB memory, {} {}.",
+        "Machine: {cpus} CPUs ({model}), {:.1} GiB memory, {} {}.",
         mem_kb as f64 / 1024.0 / 1024.0,
         std::env::consts::OS,
         std::env::consts::ARCH
