@@ -2,7 +2,7 @@
 # The end-to-end benchmark, ours beside LiteLLM, from a fresh clone: builds the stripped release Lambda
 # binary (and the arm64 one with cargo-lambda, unless --no-arm64), makes a throwaway virtualenv with
 # LiteLLM under the cache folder, then runs benches/e2e.rs, which prints one markdown table (README,
-# "Performance"). Loopback only; every loop is bounded. About 15 minutes on 2 cores from cold, 2 warm.
+# "Performance"). Loopback only; every loop is bounded. About 20 minutes on 2 cores from cold, 1 warm.
 #
 #   bench/e2e.sh [--no-arm64] [--no-litellm] [--invocations N] [--cold-starts N]
 set -euo pipefail
