@@ -46,12 +46,7 @@ impl DynamoConfigStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| {
-                unavailable(
-                    table,
-                    &aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
-                )
-            })?;
+            .map_err(|e| unavailable(table, e))?;
         out.item
             .map(|item| {
                 serde_dynamo::from_item(item).map_err(|e| {
@@ -64,8 +59,10 @@ impl DynamoConfigStore {
     }
 }
 
-fn unavailable(table: &str, e: &str) -> ServiceError {
-    ServiceError::config_not_found(format!("reading DynamoDB table {table} failed: {e}"))
+/// A DynamoDB call that failed, with the SDK's whole error chain.
+fn unavailable(table: &str, e: impl std::error::Error) -> ServiceError {
+    let why = aws_sdk_dynamodb::error::DisplayErrorContext(e);
+    ServiceError::config_not_found(format!("reading DynamoDB table {table} failed: {why}"))
 }
 
 #[async_trait]
@@ -83,12 +80,7 @@ impl ConfigStore for DynamoConfigStore {
             .expression_attribute_values(":p", AttributeValue::S(provider_id.to_string()))
             .send()
             .await
-            .map_err(|e| {
-                unavailable(
-                    table,
-                    &aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
-                )
-            })?;
+            .map_err(|e| unavailable(table, e))?;
         let mut found: Vec<ProviderTemplate> = Vec::new();
         for item in out.items.unwrap_or_default() {
             let id = item
@@ -139,12 +131,7 @@ impl ConfigStore for DynamoConfigStore {
             .expression_attribute_values(":r", s(results))
             .send()
             .await
-            .map_err(|e| {
-                unavailable(
-                    table,
-                    &aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
-                )
-            })?;
+            .map_err(|e| unavailable(table, e))?;
         Ok(())
     }
     fn describe(&self, item: &str) -> String {
