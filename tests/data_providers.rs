@@ -204,31 +204,6 @@ fn check_expect(at: &str, got: &Result<UnifiedResponse, ServiceError>, expect: &
     );
 }
 
-/// Error messages name the stand-in's host and port; the port changes every run.
-fn strip_port(v: Value, port: u16) -> Value {
-    serde_json::from_str(
-        &v.to_string()
-            .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT"),
-    )
-    .unwrap()
-}
-
-fn snapshot_of(got: Result<UnifiedResponse, ServiceError>, port: u16) -> Value {
-    let v = match got {
-        Ok(mut r) => {
-            r.metadata.latency_ms = 0;
-            r.metadata.provider_latency_ms = 0;
-            r.metadata
-                .attempt_log
-                .iter_mut()
-                .for_each(|a| a.duration_ms = 0);
-            serde_json::to_value(&r).unwrap()
-        }
-        Err(e) => json!({"errorType": e.kind.name(), "errorMessage": e.full_message()}),
-    };
-    strip_port(v, port)
-}
-
 async fn recordings_for(provider: &str) {
     let settings = snapshot_settings();
     let service = service();
@@ -262,7 +237,7 @@ async fn recordings_for(provider: &str) {
             Some(format!("Bearer {API_KEY}").as_str()),
             "{provider}/{case}: the key goes as a bearer token"
         );
-        let snap = snapshot_of(got, stand_in.addr.port());
+        let snap = response_snapshot(got, stand_in.addr.port());
         settings
             .bind(|| insta::assert_json_snapshot!(format!("response__{provider}__{case}"), snap));
     }

@@ -210,44 +210,13 @@ async fn recordings_for(provider: &str) {
         );
         let got = service.invoke(&chat(event), None).await;
         check_expect(provider, &case, &got, &raw["expect"]);
-        let snap = match got {
-            Ok(mut r) => {
-                r.metadata.latency_ms = 0;
-                r.metadata.provider_latency_ms = 0;
-                r.metadata
-                    .attempt_log
-                    .iter_mut()
-                    .for_each(|a| a.duration_ms = 0);
-                serde_json::to_value(&r).unwrap()
-            }
-            Err(e) => {
-                json!({"errorType": e.kind.name(), "errorMessage": e.full_message().replace(&stand_in.base_url(), "http://stand-in")})
-            }
-        };
-        let snap = strip_port(snap, &stand_in.addr.port().to_string());
+        let snap = response_snapshot(got, stand_in.addr.port());
         settings
             .bind(|| insta::assert_json_snapshot!(format!("response__{provider}__{case}"), snap));
     }
 }
 
 /// Error messages name the stand-in's host and port; the port changes every run.
-/// The size of an oversized response counts the latency's digits, which change from run to run.
-fn strip_port(v: Value, port: &str) -> Value {
-    let text = v
-        .to_string()
-        .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT");
-    let text = match text.split_once("the response is ") {
-        Some((before, after)) => match after.split_once(" bytes") {
-            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => {
-                format!("{before}the response is N bytes{rest}")
-            }
-            _ => text.clone(),
-        },
-        None => text.clone(),
-    };
-    serde_json::from_str(&text).unwrap()
-}
-
 macro_rules! provider_tests {
     ($($p:ident),*) => {$(
         mod $p {

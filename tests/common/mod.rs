@@ -216,3 +216,39 @@ pub fn local_service_with_keys(
         None,
     )
 }
+
+/// A unified response (or the named error) as a snapshot records it: timings zeroed, the stand-in's port
+/// (new every run) and an oversized response's byte count (it counts latency digits) made constant.
+pub fn response_snapshot(
+    got: Result<
+        unified_llm_service::model::UnifiedResponse,
+        unified_llm_service::error::ServiceError,
+    >,
+    port: u16,
+) -> Value {
+    let v = match got {
+        Ok(mut r) => {
+            r.metadata.latency_ms = 0;
+            r.metadata.provider_latency_ms = 0;
+            r.metadata
+                .attempt_log
+                .iter_mut()
+                .for_each(|a| a.duration_ms = 0);
+            serde_json::to_value(&r).unwrap()
+        }
+        Err(e) => json!({"errorType": e.kind.name(), "errorMessage": e.full_message()}),
+    };
+    let text = v
+        .to_string()
+        .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT");
+    let text = match text.split_once("the response is ") {
+        Some((before, after)) => match after.split_once(" bytes") {
+            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => {
+                format!("{before}the response is N bytes{rest}")
+            }
+            _ => text.clone(),
+        },
+        None => text.clone(),
+    };
+    serde_json::from_str(&text).unwrap()
+}
