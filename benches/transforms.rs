@@ -19,6 +19,10 @@
 
 mod common;
 
+/// The Lambda binary's allocator, so the numbers are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use common::*;
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
@@ -31,7 +35,7 @@ use unified_llm_service::event::{self, ChatEvent, Invocation};
 use unified_llm_service::model::CanonicalRequest;
 use unified_llm_service::normalize::{canonical_request, Target};
 use unified_llm_service::pipeline::render_for;
-use unified_llm_service::transform::{self, builtin, engine};
+use unified_llm_service::transform::{self, builtin, engine, values};
 
 fn chat(event: Value) -> Box<ChatEvent> {
     match event::parse(event).expect("the event parses") {
@@ -93,16 +97,18 @@ fn bench_request(c: &mut Criterion) {
             let b_in = builtin::get(&ep.request_transformer).expect("a built-in");
             assert_eq!(
                 b_in.render_request(&rendered.request).expect("renders"),
-                rendered.body,
+                rendered.body.json(),
                 "{provider}/{size}: both paths give the same body"
             );
             g.bench_function(format!("{provider}/{size}/template"), |b| {
                 b.iter(|| black_box(render_for(black_box(&chat), ep.clone()).expect("renders")))
             });
+            // Both paths end at the body's bytes, as the pipeline sends them.
             g.bench_function(format!("{provider}/{size}/builtin"), |b| {
                 b.iter(|| {
                     let req = canonical(black_box(&chat), &ep);
-                    black_box(b_in.render_request(&req).expect("renders"))
+                    let body = b_in.render_request(&req).expect("renders");
+                    black_box(serde_json::to_vec(&body).expect("serialises"))
                 })
             });
         }
@@ -116,11 +122,12 @@ fn bench_response(c: &mut Criterion) {
         let name = format!("{provider}_v1");
         let b_out = builtin::get(&name).expect("a built-in");
         for case in ["text", "tool_single"] {
-            let raw = answer(provider, case);
+            // Both paths start from the provider's text, as the pipeline has it.
+            let raw = answer(provider, case).to_string();
             let (mapped, ran) = transform::map_response(&name, None, &raw).expect("maps");
             assert!(ran.note.is_none(), "{provider}/{case}: the template ran");
             assert_eq!(
-                b_out.map_response(&raw).expect("maps"),
+                b_out.map_response(&parse(&raw)).expect("maps"),
                 mapped,
                 "{provider}/{case}: both paths agree"
             );
@@ -128,18 +135,22 @@ fn bench_response(c: &mut Criterion) {
                 b.iter(|| black_box(transform::map_response(&name, None, black_box(&raw))))
             });
             g.bench_function(format!("{provider}/{case}/builtin"), |b| {
-                b.iter(|| black_box(b_out.map_response(black_box(&raw))))
+                b.iter(|| black_box(b_out.map_response(&parse(black_box(&raw)))))
             });
         }
     }
     g.finish();
 }
 
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).expect("JSON")
+}
+
 fn bench_round_trip(c: &mut Criterion) {
     let mut g = c.benchmark_group("small_template_round_trip");
     for provider in PROVIDERS {
         let (chat, ep) = prepared(provider, "small");
-        let raw = answer(provider, "text");
+        let raw = answer(provider, "text").to_string();
         g.bench_function(provider, |b| {
             b.iter(|| {
                 let r = render_for(black_box(&chat), ep.clone()).expect("renders");
@@ -307,13 +318,23 @@ fn bench_init(c: &mut Criterion) {
     g.finish();
 }
 
-/// What the copies between stages cost on the large request (OpenAI): the event serialised again to
-/// measure its size, the canonical request to JSON, JSON to the engine's values and back, and the body and
-/// the unified response serialised.
+/// What each step between stages costs on the large request (OpenAI), on the path the pipeline takes (the
+/// event's text read straight into its fields, the canonical request's text into the engine, the result
+/// written as the body's text), and on the value-tree path it replaced (`tree_*`).
 fn bench_stage_copies(c: &mut Criterion) {
     let mut g = c.benchmark_group("copies");
     let ev = event("openai", "large", None);
-    g.bench_function("event_to_vec_size_check", |b| {
+    let text = ev.to_string();
+    g.bench_function("event_scan_top_level", |b| {
+        b.iter(|| black_box(event::is_chat_text(black_box(&text))))
+    });
+    g.bench_function("event_text_to_chat", |b| {
+        b.iter(|| black_box(event::parse_chat_text(black_box(&text)).expect("parses")))
+    });
+    g.bench_function("tree_event_text_to_value", |b| {
+        b.iter(|| black_box(serde_json::from_str::<Value>(black_box(&text)).expect("JSON")))
+    });
+    g.bench_function("tree_event_value_to_vec_size_check", |b| {
         b.iter(|| {
             black_box(
                 serde_json::to_vec(black_box(&ev))
@@ -322,11 +343,7 @@ fn bench_stage_copies(c: &mut Criterion) {
             )
         })
     });
-    let bytes = serde_json::to_vec(&ev).expect("serialises");
-    g.bench_function("event_from_slice", |b| {
-        b.iter(|| black_box(serde_json::from_slice::<Value>(black_box(&bytes)).expect("JSON")))
-    });
-    g.bench_function("event_parse_value_to_chat", |b| {
+    g.bench_function("tree_event_value_to_chat", |b| {
         b.iter_batched(
             || ev.clone(),
             |v| black_box(event::parse(v).expect("parses")),
@@ -338,20 +355,31 @@ fn bench_stage_copies(c: &mut Criterion) {
         b.iter(|| black_box(canonical(black_box(&chat), &ep)))
     });
     let req = canonical(&chat, &ep);
-    g.bench_function("canonical_to_value", |b| {
-        b.iter(|| black_box(serde_json::to_value(black_box(&req)).expect("serialises")))
+    g.bench_function("canonical_to_text", |b| {
+        b.iter(|| black_box(serde_json::to_string(black_box(&req)).expect("serialises")))
     });
-    let input = serde_json::to_value(&req).expect("serialises");
-    g.bench_function("value_clone_to_jvalue", |b| {
-        b.iter(|| black_box(jsonata_core::value::JValue::from(black_box(&input).clone())))
+    let input = serde_json::to_string(&req).expect("serialises");
+    g.bench_function("text_to_engine_values", |b| {
+        b.iter(|| black_box(values::from_text(black_box(&input)).expect("JSON")))
     });
     let rendered = render_for(&chat, ep.clone()).expect("renders");
-    let jv = jsonata_core::value::JValue::from(rendered.body.clone());
-    g.bench_function("jvalue_to_json_body", |b| {
-        b.iter(|| black_box(engine::to_json(black_box(&jv))))
+    let body = values::from_text(&rendered.body.to_string()).expect("JSON");
+    g.bench_function("engine_values_to_body_text", |b| {
+        b.iter(|| black_box(values::to_text(black_box(&body))))
     });
-    g.bench_function("body_to_vec", |b| {
-        b.iter(|| black_box(serde_json::to_vec(black_box(&rendered.body)).expect("serialises")))
+    g.bench_function("tree_canonical_to_value", |b| {
+        b.iter(|| black_box(serde_json::to_value(black_box(&req)).expect("serialises")))
+    });
+    let tree = serde_json::to_value(&req).expect("serialises");
+    g.bench_function("tree_value_clone_to_engine_values", |b| {
+        b.iter(|| black_box(jsonata_core::value::JValue::from(black_box(&tree).clone())))
+    });
+    g.bench_function("tree_engine_values_to_value", |b| {
+        b.iter(|| black_box(values::to_json(black_box(&body))))
+    });
+    let body_tree = rendered.body.json();
+    g.bench_function("tree_body_value_to_vec", |b| {
+        b.iter(|| black_box(serde_json::to_vec(black_box(&body_tree)).expect("serialises")))
     });
     g.finish();
 }

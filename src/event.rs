@@ -4,6 +4,7 @@
 
 use crate::error::{Result, ServiceError};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -96,22 +97,54 @@ pub fn parse(event: Value) -> Result<Invocation> {
             body: event.clone(),
         });
     }
-    let chat: ChatEvent = serde_path_to_error::deserialize(event).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let inner = inner
-            .split(" at line ")
-            .next()
-            .unwrap_or(&inner)
-            .to_string();
-        if path == "." {
-            ServiceError::invalid(format!("event: {inner}"))
-        } else {
-            ServiceError::invalid(format!("event field `{path}`: {inner}"))
-        }
-    })?;
+    let chat: ChatEvent = serde_path_to_error::deserialize(event).map_err(field_error)?;
     chat.check_form()?;
     Ok(Invocation::Chat(Box::new(chat)))
+}
+
+/// Whether the event's text is a chat event rather than an action or an AppSync call: a scan of its top
+/// level that builds nothing. The hot path then reads the chat event straight from the text.
+pub fn is_chat_text(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct TopLevel<'a> {
+        #[serde(borrow, default)]
+        action: Option<&'a RawValue>,
+        #[serde(borrow, default, rename = "fieldName")]
+        field_name: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        info: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        arguments: Option<&'a RawValue>,
+    }
+    serde_json::from_str::<TopLevel>(text).is_ok_and(|t| {
+        t.action.is_none() && t.field_name.is_none() && t.info.is_none() && t.arguments.is_none()
+    })
+}
+
+/// Parses a chat event from its text (`is_chat_text`), with the errors `parse` gives.
+pub fn parse_chat_text(text: &str) -> Result<Invocation> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let chat: ChatEvent = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
+    de.end()
+        .map_err(|e| ServiceError::invalid(format!("event: {e}")))?;
+    chat.check_form()?;
+    Ok(Invocation::Chat(Box::new(chat)))
+}
+
+/// The field an event fails on, and why, without serde_json's position (the path says where).
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> ServiceError {
+    let path = e.path().to_string();
+    let inner = e.into_inner().to_string();
+    let inner = inner
+        .split(" at line ")
+        .next()
+        .unwrap_or(&inner)
+        .to_string();
+    if path == "." {
+        ServiceError::invalid(format!("event: {inner}"))
+    } else {
+        ServiceError::invalid(format!("event field `{path}`: {inner}"))
+    }
 }
 
 impl ChatEvent {
@@ -150,5 +183,49 @@ pub fn kind_of(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The Lambda reads chat events from their text; the CLI and tests from values. Both must agree.
+    #[test]
+    fn a_chat_event_reads_the_same_from_text_and_from_a_value() {
+        let ok = json!({"endpoint_id": "e1", "messages": [{"role": "user", "content": "hi"}],
+                        "max_tokens": 10, "stop": null});
+        let events = [
+            ok.clone(),
+            json!({"endpoint_id": "e1", "messages": [], "max_tokens": -1}),
+            json!({"endpoint_id": "e1", "messages": [], "temprature": 0.2}),
+            json!({"endpoint_id": "e1", "provider_config": {"provider_id": "p"}, "messages": []}),
+            json!({"agent_id": "a", "stream": true, "messages": []}),
+            json!({"agent_id": "a"}),
+            json!({"endpoint_id": "e1", "messages": [], "top_p": "high"}),
+        ];
+        for event in events {
+            let text = event.to_string();
+            assert!(is_chat_text(&text), "{text}");
+            let from_text = parse_chat_text(&text).map_err(|e| e.message);
+            let from_value = parse(event).map_err(|e| e.message);
+            assert_eq!(from_text, from_value, "{text}");
+        }
+        assert!(parse_chat_text(&ok.to_string()).is_ok());
+    }
+
+    #[test]
+    fn actions_and_appsync_calls_are_not_read_as_chat_events() {
+        for text in [
+            r#"{"action": "validate_template", "template": {}}"#,
+            r#"{"fieldName": "testConnection", "arguments": {}}"#,
+            r#"{"info": {"fieldName": "validateTemplate"}, "arguments": {}}"#,
+            r#"["not", "an", "object"]"#,
+            "42",
+        ] {
+            assert!(!is_chat_text(text), "{text}");
+        }
+        assert!(is_chat_text(r#"{"action": null, "agent_id": "a"}"#));
     }
 }

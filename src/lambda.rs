@@ -4,21 +4,35 @@ use crate::error::{Result, ServiceError};
 use crate::event::{self, Invocation};
 use crate::guard::MAX_EVENT_BYTES;
 use crate::pipeline::Service;
+use serde_json::value::{to_raw_value, RawValue};
 use serde_json::Value;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Handles one event. `deadline_ms` is the invocation's deadline in epoch milliseconds, when known.
+/// Handles one event, given as the JSON text the Runtime API delivered, and answers with the JSON text to
+/// return. `deadline_ms` is the invocation's deadline in epoch milliseconds, when known.
+pub async fn handle_text(
+    service: &Service,
+    event: &str,
+    deadline_ms: Option<u64>,
+    request_id: &str,
+) -> Result<Box<RawValue>> {
+    let started = Instant::now();
+    let deadline = deadline_ms.map(to_instant);
+    let result = dispatch(service, event, deadline).await;
+    log_summary(request_id, started, &result);
+    result.map(|(v, _)| v)
+}
+
+/// `handle_text` for a JSON value (the CLI and tests).
 pub async fn handle(
     service: &Service,
     payload: Value,
     deadline_ms: Option<u64>,
     request_id: &str,
 ) -> Result<Value> {
-    let started = Instant::now();
-    let deadline = deadline_ms.map(to_instant);
-    let result = dispatch(service, payload, deadline).await;
-    log_summary(request_id, started, &result);
-    result.map(|(v, _)| v)
+    let text = payload.to_string();
+    let out = handle_text(service, &text, deadline_ms, request_id).await?;
+    serde_json::from_str(out.get()).map_err(|e| ServiceError::template(e.to_string()))
 }
 
 /// What one invocation did, for the summary line.
@@ -34,23 +48,30 @@ struct Summary {
 
 async fn dispatch(
     service: &Service,
-    payload: Value,
+    text: &str,
     deadline: Option<Instant>,
-) -> Result<(Value, Summary)> {
-    let size = serde_json::to_vec(&payload).map_or(0, |v| v.len());
+) -> Result<(Box<RawValue>, Summary)> {
+    let size = text.len();
     if size > MAX_EVENT_BYTES {
         return Err(ServiceError::invalid(format!(
             "the event is {size} bytes; at most {MAX_EVENT_BYTES} are accepted"
         )));
     }
-    if let Some(appsync) = crate::admin::from_appsync(&payload) {
-        let (action, body) = appsync?;
-        return Ok((
-            crate::admin::run(service, &action, body, deadline).await?,
-            Summary::default(),
-        ));
-    }
-    match event::parse(payload)? {
+    // A chat event, the hot path, is read straight from its text into its fields; an action or an
+    // AppSync call goes through a JSON value.
+    let invocation = if event::is_chat_text(text) {
+        event::parse_chat_text(text)?
+    } else {
+        let payload: Value = serde_json::from_str(text)
+            .map_err(|e| ServiceError::invalid(format!("the event is not JSON: {e}")))?;
+        if let Some(appsync) = crate::admin::from_appsync(&payload) {
+            let (action, body) = appsync?;
+            let v = crate::admin::run(service, &action, body, deadline).await?;
+            return Ok((raw(&v)?, Summary::default()));
+        }
+        event::parse(payload)?
+    };
+    match invocation {
         Invocation::Chat(chat) => {
             let r = service.invoke(&chat, deadline).await?;
             let m = &r.metadata;
@@ -62,17 +83,21 @@ async fn dispatch(
                 output_tokens: m.tokens_used.output_tokens,
                 cost_usd: m.cost_usd,
             };
-            let v = serde_json::to_value(&r).map_err(|e| ServiceError::template(e.to_string()))?;
-            Ok((v, summary))
+            Ok((raw(&r)?, summary))
         }
         Invocation::Action { action, body } => {
             let v = crate::admin::run(service, &action, body, deadline).await?;
-            Ok((v, Summary::default()))
+            Ok((raw(&v)?, Summary::default()))
         }
     }
 }
 
-fn log_summary(request_id: &str, started: Instant, result: &Result<(Value, Summary)>) {
+/// The answer's JSON text, written once.
+fn raw<T: serde::Serialize>(answer: &T) -> Result<Box<RawValue>> {
+    to_raw_value(answer).map_err(|e| ServiceError::template(e.to_string()))
+}
+
+fn log_summary(request_id: &str, started: Instant, result: &Result<(Box<RawValue>, Summary)>) {
     let latency_ms = started.elapsed().as_millis() as u64;
     match result {
         Ok((_, s)) => tracing::info!(

@@ -15,7 +15,6 @@ use crate::response;
 use crate::secrets::SecretStore;
 use crate::transform;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use bytes::Bytes;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,7 +34,7 @@ pub struct Service {
 pub struct Rendered {
     pub endpoint: Endpoint,
     pub request: CanonicalRequest,
-    pub body: Value,
+    pub body: transform::Body,
     pub ran: transform::Ran,
 }
 
@@ -105,10 +104,7 @@ impl Service {
         self.hosts
             .check(&url, &ep.template_hosts)
             .map_err(ServiceError::access_denied)?;
-        let body = Bytes::from(
-            serde_json::to_vec(&rendered.body)
-                .map_err(|e| ServiceError::template(e.to_string()))?,
-        );
+        let body = rendered.body.0.clone();
         let caller = retry::Caller {
             http: &self.http,
             secrets: &self.secrets,
@@ -127,7 +123,7 @@ impl Service {
             }
             e
         };
-        let raw: Value = serde_json::from_slice(&reply.body).map_err(|e| {
+        let raw = json_text(&reply.body).map_err(|e| {
             with_reply(ServiceError::response_invalid(format!(
                 "the provider at {} sent a body that is not JSON: {e}",
                 url.host_str().unwrap_or_default()
@@ -136,7 +132,7 @@ impl Service {
         let (mapped, ran_resp) = transform::map_response(
             &ep.response_transformer,
             ep.response_mapping.as_deref(),
-            &raw,
+            raw,
         )
         .map_err(with_reply)?;
         let ran_template = rendered.ran.path == crate::model::TransformPath::Template
@@ -165,6 +161,13 @@ impl Service {
         };
         response::build(mapped, &rendered.request, ep, metadata).map_err(with_reply)
     }
+}
+
+/// `body` as text, once it is known to be one JSON document (a scan; no value is built).
+fn json_text(body: &[u8]) -> std::result::Result<&str, String> {
+    let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| e.to_string())?;
+    Ok(text)
 }
 
 /// The canonical request for `ep`, checked against its model, and the body its transformer renders.

@@ -129,6 +129,18 @@ fn fit(r: &mut UnifiedResponse) -> Result<()> {
     ))
 }
 
+/// The response's size as JSON, counted as it is written (nothing kept).
 fn size(r: &UnifiedResponse) -> usize {
-    serde_json::to_vec(r).map_or(usize::MAX, |v| v.len())
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, r).map_or(usize::MAX, |_| count.0)
 }

@@ -293,7 +293,7 @@ async fn the_cohere_transformer_is_its_stored_template() {
     let r = only.render(&hello(config)).await.unwrap();
     assert_eq!(r.ran.path, TransformPath::Template);
     assert_eq!(
-        r.body,
+        r.body.json(),
         json!({"model": "command-a-03-2025", "messages": [{"role": "user", "content": "hello"}]})
     );
 }
@@ -304,10 +304,11 @@ fn the_cohere_mapping_is_found_by_its_transformer_name() {
     let t = template_item("cohere");
     let raw = load(&root().join("tests/recordings/cohere/tool_single.json"))["body"].clone();
     let (mapped, ran) =
-        transform::map_response("cohere_v2", t.response_mapping.as_deref(), &raw).unwrap();
+        transform::map_response("cohere_v2", t.response_mapping.as_deref(), &raw.to_string())
+            .unwrap();
     assert_eq!(ran.path, TransformPath::Template);
     assert_eq!(mapped.tool_calls[0].name, "lookup_order_status");
-    let e = transform::map_response("cohere_v2", None, &raw).unwrap_err();
+    let e = transform::map_response("cohere_v2", None, &raw.to_string()).unwrap_err();
     assert_eq!(e.kind.name(), "InvalidInvocation", "{e}");
 }
 
@@ -324,12 +325,12 @@ async fn a_stored_template_wins_over_the_shipped_one() {
     let config =
         provider_config_from_template(&template_file("groq"), "llama-3.3-70b-versatile", None);
     let r = svc.render(&hello(config)).await.unwrap();
-    assert_eq!(r.body["service_tier"], "flex");
-    assert_eq!(r.body["messages"][0]["content"], "hello");
+    assert_eq!(r.body.json()["service_tier"], "flex");
+    assert_eq!(r.body.json()["messages"][0]["content"], "hello");
     let openai = provider_config("openai", "gpt-4o", None);
     let o = svc.render(&hello(openai)).await.unwrap();
     assert!(
-        o.body.get("service_tier").is_none(),
+        o.body.json().get("service_tier").is_none(),
         "openai keeps the shipped template"
     );
 }

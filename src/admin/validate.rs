@@ -57,7 +57,7 @@ pub async fn validate(
         match transform::map_response(
             &template.response_transformer,
             template.response_mapping.as_deref(),
-            &raw,
+            &raw.to_string(),
         ) {
             Ok((mapped, ran)) => json!({"ok": true, "transform": ran.path, "mapped": mapped}),
             Err(e) => {
@@ -156,7 +156,7 @@ async fn run_case(
         ep.request_template.as_deref(),
         &request,
     ) {
-        Ok(x) => x,
+        Ok((body, ran)) => (body.json(), ran),
         Err(e) => return fail(e),
     };
     let missing: Vec<String> = required_fields(template)

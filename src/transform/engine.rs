@@ -1,5 +1,6 @@
-//! The JSONata seam: compile a template once (cached by content hash), evaluate it on a `serde_json::Value`
-//! with bindings and the host functions of `functions.rs`, get a `serde_json::Value` back. Engine failures,
+//! The JSONata seam: compile a template once (cached by its text), evaluate it on a `serde_json::Value`
+//! with bindings and the host functions of `functions.rs`, get a `serde_json::Value` back; or, on the
+//! pipeline's path, JSON text in and JSON text out (`evaluate_text`). Engine failures,
 //! panics included, become `TemplateError`s naming the template, the position and the cause.
 //!
 //! Two engines sit behind the seam: jsonata-core (the default) and, built with `--features jsonata-rs`,
@@ -7,11 +8,11 @@
 
 use crate::error::ServiceError;
 use crate::transform::functions;
+use crate::transform::values;
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::value::JValue;
-use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -116,10 +117,12 @@ pub enum Outcome {
     Failed(ServiceError),
 }
 
-type CacheKey = (Engine, [u8; 32]);
+/// Compiled templates by engine, then by their text: a lookup hashes the text (a few microseconds for a
+/// long template) and compares it, so two texts never share an entry.
+type Cache = HashMap<Engine, HashMap<Box<str>, Compiled>>;
 
-fn cache() -> &'static Mutex<HashMap<CacheKey, Compiled>> {
-    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Compiled>>> = OnceLock::new();
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
@@ -130,13 +133,17 @@ pub fn compile(name: &str, source: &str) -> Result<Template, ServiceError> {
 
 /// Compiles `source` for a given engine (`compile` uses the selected one).
 pub fn compile_on(engine: Engine, name: &str, source: &str) -> Result<Template, ServiceError> {
-    let key = (engine, Sha256::digest(source.as_bytes()).into());
     let template = |compiled| Template {
         name: name.to_string(),
         compiled,
     };
-    if let Some(compiled) = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(template(compiled.clone()));
+    let hit = cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&engine)
+        .and_then(|by_text| by_text.get(source).cloned());
+    if let Some(compiled) = hit {
+        return Ok(template(compiled));
     }
     let not_compiled =
         |e: String| ServiceError::template(format!("template `{name}` does not compile: {e}"));
@@ -149,10 +156,11 @@ pub fn compile_on(engine: Engine, name: &str, source: &str) -> Result<Template, 
         }
     };
     let mut map = cache().lock().unwrap_or_else(|p| p.into_inner());
-    if map.len() >= CACHE_CAP {
-        map.clear();
+    let by_text = map.entry(engine).or_default();
+    if by_text.len() >= CACHE_CAP {
+        by_text.clear();
     }
-    map.insert(key, compiled.clone());
+    by_text.insert(source.into(), compiled.clone());
     Ok(template(compiled))
 }
 
@@ -208,7 +216,15 @@ impl Template {
     /// Evaluates on `input`, with `bindings` visible as `$name`.
     pub fn evaluate(&self, input: &Value, bindings: &[(&str, &Value)]) -> Result<Value, Outcome> {
         match &self.compiled {
-            Compiled::Core(ast) => self.evaluate_core(ast, input, bindings),
+            Compiled::Core(ast) => {
+                let bindings = bindings
+                    .iter()
+                    .map(|(name, v)| ((*name).to_string(), JValue::from((*v).clone())))
+                    .collect();
+                let data = JValue::from(input.clone());
+                self.evaluate_core(ast, &data, bindings)
+                    .map(|v| to_json(&v))
+            }
             #[cfg(feature = "jsonata-rs")]
             Compiled::Rs(source) => {
                 crate::transform::engine_rs::evaluate(&self.name, source, input, bindings)
@@ -216,16 +232,39 @@ impl Template {
         }
     }
 
+    /// Evaluates on a JSON text and gives the result as JSON text: the pipeline's path, which builds no
+    /// `serde_json::Value` on either side. The input is the service's own serialisation or the provider's
+    /// body, so a text that does not parse is the provider's fault.
+    pub fn evaluate_text(&self, input: &str) -> Result<Vec<u8>, Outcome> {
+        let not_json = |e: serde_json::Error| {
+            Outcome::Failed(ServiceError::response_invalid(format!(
+                "the provider's body is not JSON: {e}"
+            )))
+        };
+        match &self.compiled {
+            Compiled::Core(ast) => {
+                let data = values::from_text(input).map_err(not_json)?;
+                self.evaluate_core(ast, &data, Vec::new())
+                    .map(|v| values::to_text(&v))
+            }
+            #[cfg(feature = "jsonata-rs")]
+            Compiled::Rs(_) => {
+                let data: Value = serde_json::from_str(input).map_err(not_json)?;
+                let out = self.evaluate(&data, &[])?;
+                Ok(serde_json::to_vec(&out).unwrap_or_default())
+            }
+        }
+    }
+
     fn evaluate_core(
         &self,
         ast: &AstNode,
-        input: &Value,
-        bindings: &[(&str, &Value)],
-    ) -> Result<Value, Outcome> {
-        let data = JValue::from(input.clone());
+        data: &JValue,
+        bindings: Vec<(String, JValue)>,
+    ) -> Result<JValue, Outcome> {
         let mut context = Context::new();
         for (name, value) in bindings {
-            context.bind((*name).to_string(), JValue::from((*value).clone()));
+            context.bind(name, value);
         }
         let options = EvaluatorOptions {
             timeout_ms: Some(timeout_ms()),
@@ -236,10 +275,10 @@ impl Template {
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut ev = Evaluator::with_options(context, options);
             functions::register(&mut ev).map_err(|e| e.to_string())?;
-            ev.evaluate(ast, &data).map_err(|e| describe(&e))
+            ev.evaluate(ast, data).map_err(|e| describe(&e))
         }));
         match result {
-            Ok(Ok(v)) => Ok(to_json(&v)),
+            Ok(Ok(v)) => Ok(v),
             Ok(Err(msg)) => Err(failure(&self.name, &msg)),
             Err(_) => Err(Outcome::Failed(ServiceError::template(format!(
                 "template `{}` made the JSONata engine panic",
@@ -273,36 +312,7 @@ fn describe(e: &EvaluatorError) -> String {
     e.message().to_string()
 }
 
-/// JValue -> serde_json, keeping whole numbers whole (`1024`, not `1024.0`) and dropping undefined keys.
-pub fn to_json(v: &JValue) -> Value {
-    match v {
-        JValue::Null | JValue::Undefined => Value::Null,
-        JValue::Bool(b) => Value::Bool(*b),
-        JValue::Number(n) => number(*n),
-        JValue::String(s) => Value::String(s.to_string()),
-        JValue::Array(items) => Value::Array(
-            items
-                .iter()
-                .filter(|i| !matches!(i, JValue::Undefined))
-                .map(to_json)
-                .collect(),
-        ),
-        JValue::Object(map) => {
-            let mut out = Map::new();
-            for (k, v) in map.iter() {
-                if !matches!(v, JValue::Undefined) {
-                    out.insert(k.clone(), to_json(v));
-                }
-            }
-            Value::Object(out)
-        }
-        _ => Value::Null,
-    }
-}
-
-fn number(n: f64) -> Value {
-    crate::model::num(n)
-}
+pub use crate::transform::values::to_json;
 
 #[cfg(test)]
 mod tests {

@@ -7,10 +7,43 @@ pub mod engine;
 mod engine_rs;
 pub mod functions;
 pub mod gaps;
+pub mod values;
 
 use crate::error::{ErrorKind, Result, ServiceError};
 use crate::model::{CanonicalRequest, FinishReason, MappedResponse, TransformPath};
+use bytes::Bytes;
 use serde_json::Value;
+
+/// A provider request body: the JSON text sent as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body(pub Bytes);
+
+impl Body {
+    fn from_json(v: &Value) -> Result<Body> {
+        serde_json::to_vec(v)
+            .map(|b| Body(b.into()))
+            .map_err(|e| ServiceError::template(e.to_string()))
+    }
+
+    /// The body as a JSON value (validation, the CLI, tests); `null` if it were not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.0).unwrap_or(Value::Null)
+    }
+}
+
+/// The JSON text.
+impl std::fmt::Display for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.0))
+    }
+}
+
+/// As the JSON it holds (the CLI's and the validation's reports embed it).
+impl serde::Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.json().serialize(s)
+    }
+}
 
 /// A built-in transformer: one per wire format, in `builtin/`.
 pub trait Builtin: Send + Sync {
@@ -61,35 +94,49 @@ pub struct Ran {
     pub note: Option<String>,
 }
 
+impl Ran {
+    fn template() -> Ran {
+        Ran {
+            path: TransformPath::Template,
+            note: None,
+        }
+    }
+
+    fn builtin(note: Option<String>) -> Ran {
+        Ran {
+            path: TransformPath::Builtin,
+            note,
+        }
+    }
+}
+
 /// The template source for a transformer: the stored one wins over the shipped one.
 fn source<'a>(stored: Option<&'a str>, shipped: Option<&'static str>) -> Option<&'a str> {
     stored.filter(|s| !s.trim().is_empty()).or(shipped)
 }
 
+/// The provider body for `req`. The template path serialises the canonical request once, and the engine
+/// reads that text and writes the body's text: no JSON tree is built on either side.
 pub fn render_request(
     transformer: &str,
     stored: Option<&str>,
     req: &CanonicalRequest,
-) -> Result<(Value, Ran)> {
+) -> Result<(Body, Ran)> {
     if let Some(src) = source(stored, shipped_request_template(transformer)) {
         let name = format!("{transformer}.requestTemplate");
         let template = engine::compile(&name, src)?;
-        let input = serde_json::to_value(req).map_err(|e| ServiceError::template(e.to_string()))?;
-        match template.evaluate(&input, &[]) {
-            Ok(body) => {
-                if !body.is_object() {
-                    return Err(ServiceError::template(format!(
-                        "template `{name}` gave {}, not a JSON object",
-                        crate::event::kind_of(&body)
-                    )));
-                }
-                return Ok((
-                    body,
-                    Ran {
-                        path: TransformPath::Template,
-                        note: None,
-                    },
-                ));
+        let input =
+            serde_json::to_string(req).map_err(|e| ServiceError::template(e.to_string()))?;
+        match template.evaluate_text(&input) {
+            Ok(body) if body.first() == Some(&b'{') => {
+                return Ok((Body(body.into()), Ran::template()));
+            }
+            Ok(other) => {
+                let kind = serde_json::from_slice(&other).unwrap_or(Value::Null);
+                return Err(ServiceError::template(format!(
+                    "template `{name}` gave {}, not a JSON object",
+                    crate::event::kind_of(&kind)
+                )));
             }
             Err(engine::Outcome::UseBuiltin(why)) => {
                 return run_builtin_request(transformer, req, Some(why))
@@ -104,39 +151,26 @@ fn run_builtin_request(
     transformer: &str,
     req: &CanonicalRequest,
     note: Option<String>,
-) -> Result<(Value, Ran)> {
+) -> Result<(Body, Ran)> {
     let b = builtin::get(transformer).ok_or_else(|| unknown(transformer))?;
     Ok((
-        b.render_request(req)?,
-        Ran {
-            path: TransformPath::Builtin,
-            note,
-        },
+        Body::from_json(&b.render_request(req)?)?,
+        Ran::builtin(note),
     ))
 }
 
+/// Maps the provider's answer, `raw`: its JSON text, which the caller has checked is JSON.
 pub fn map_response(
     transformer: &str,
     stored: Option<&str>,
-    raw: &Value,
+    raw: &str,
 ) -> Result<(MappedResponse, Ran)> {
     let (mapped, ran) = match source(stored, shipped_response_mapping(transformer)) {
         Some(src) => {
             let name = format!("{transformer}.responseMapping");
             let template = engine::compile(&name, src)?;
-            match template.evaluate(raw, &[]) {
-                Ok(v) => {
-                    let mapped: MappedResponse = serde_path_to_error::deserialize(v).map_err(|e| {
-                        ServiceError::template(format!("template `{name}` gave a result that is not a mapped response: `{}`: {}", e.path(), e.inner()))
-                    })?;
-                    (
-                        mapped,
-                        Ran {
-                            path: TransformPath::Template,
-                            note: None,
-                        },
-                    )
-                }
+            match template.evaluate_text(raw) {
+                Ok(text) => (mapped_response(&name, &text)?, Ran::template()),
                 Err(engine::Outcome::UseBuiltin(why)) => {
                     run_builtin_response(transformer, raw, Some(why))?
                 }
@@ -150,19 +184,29 @@ pub fn map_response(
     Ok((mapped, ran))
 }
 
+/// A response mapping's result, read as a mapped response; the error names the field at fault.
+fn mapped_response(name: &str, text: &[u8]) -> Result<MappedResponse> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner().to_string();
+        let inner = inner.split(" at line ").next().unwrap_or(&inner);
+        ServiceError::template(format!(
+            "template `{name}` gave a result that is not a mapped response: `{}`: {inner}",
+            e.path()
+        ))
+    })
+}
+
 fn run_builtin_response(
     transformer: &str,
-    raw: &Value,
+    raw: &str,
     note: Option<String>,
 ) -> Result<(MappedResponse, Ran)> {
     let b = builtin::get(transformer).ok_or_else(|| unknown(transformer))?;
-    Ok((
-        b.map_response(raw)?,
-        Ran {
-            path: TransformPath::Builtin,
-            note,
-        },
-    ))
+    let raw: Value = serde_json::from_str(raw).map_err(|e| {
+        ServiceError::response_invalid(format!("the provider's body is not JSON: {e}"))
+    })?;
+    Ok((b.map_response(&raw)?, Ran::builtin(note)))
 }
 
 fn check_mapped(m: &MappedResponse) -> Result<()> {

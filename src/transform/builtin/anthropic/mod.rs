@@ -327,7 +327,8 @@ mod tests {
             "usage": {"input_tokens": 10, "cache_read_input_tokens": 100, "cache_creation_input_tokens": null,
                       "output_tokens": 5}
         });
-        let (via_template, _) = transform::map_response("anthropic_v1", None, &raw).unwrap();
+        let (via_template, _) =
+            transform::map_response("anthropic_v1", None, &raw.to_string()).unwrap();
         let via_builtin = Anthropic.map_response(&raw).unwrap();
         assert_eq!(via_template, via_builtin);
         assert_eq!(via_builtin.content.as_deref(), Some("It is sunny."));
@@ -362,7 +363,8 @@ mod tests {
         assert_eq!(body["temperature"].to_string(), "0");
         let raw = json!({"content": [{"type": "tool_use", "id": "t2", "name": "f", "input": {"n": 10.0}}],
                          "stop_reason": "tool_use"});
-        let (via_template, _) = transform::map_response("anthropic_v1", None, &raw).unwrap();
+        let (via_template, _) =
+            transform::map_response("anthropic_v1", None, &raw.to_string()).unwrap();
         let via_builtin = Anthropic.map_response(&raw).unwrap();
         assert_eq!(via_template, via_builtin);
         assert_eq!(
@@ -375,7 +377,7 @@ mod tests {
     #[test]
     fn tool_use_without_id_is_invalid() {
         let raw = json!({"content": [{"type": "tool_use", "name": "f", "input": {}}], "stop_reason": "tool_use"});
-        let t = transform::map_response("anthropic_v1", None, &raw).unwrap_err();
+        let t = transform::map_response("anthropic_v1", None, &raw.to_string()).unwrap_err();
         let b = Anthropic.map_response(&raw).unwrap_err();
         assert_eq!(t.kind, ErrorKind::ProviderResponseInvalid, "{t}");
         assert_eq!(b.kind, ErrorKind::ProviderResponseInvalid, "{b}");

@@ -127,8 +127,8 @@ mod tests {
     /// The mapping by both paths, which must agree.
     fn map_both(raw: Value) -> MappedResponse {
         let built = map(&raw);
-        let (mapped, ran) =
-            crate::transform::map_response("gemini_v1", None, &raw).expect("the template maps");
+        let (mapped, ran) = crate::transform::map_response("gemini_v1", None, &raw.to_string())
+            .expect("the template maps");
         assert_eq!(ran.note, None);
         assert_eq!(mapped, built, "the template and the built-in differ");
         built
@@ -216,7 +216,8 @@ mod tests {
     fn a_finish_reason_that_is_no_answer_is_refused_by_both_paths() {
         let raw = json!({"candidates": [{"content": {"parts": [{"text": "x"}]}, "finishReason": "MALFORMED_FUNCTION_CALL"}]});
         assert_eq!(map(&raw).finish_reason, None);
-        let e = crate::transform::map_response("gemini_v1", None, &raw).expect_err("not an answer");
+        let e = crate::transform::map_response("gemini_v1", None, &raw.to_string())
+            .expect_err("not an answer");
         assert_eq!(e.kind, ErrorKind::ProviderResponseInvalid);
     }
 }
