@@ -35,7 +35,7 @@ use unified_llm_service::event::{self, ChatEvent, Invocation};
 use unified_llm_service::model::CanonicalRequest;
 use unified_llm_service::normalize::{canonical_request, Target};
 use unified_llm_service::pipeline::render_for;
-use unified_llm_service::transform::{self, builtin, engine, values};
+use unified_llm_service::transform::{self, builtin, engine, engine_input, values};
 
 fn chat(event: Value) -> Box<ChatEvent> {
     match event::parse(event).expect("the event parses") {
@@ -319,8 +319,9 @@ fn bench_init(c: &mut Criterion) {
 }
 
 /// What each step between stages costs on the large request (OpenAI), on the path the pipeline takes (the
-/// event's text read straight into its fields, the canonical request's text into the engine, the result
-/// written as the body's text), and on the value-tree path it replaced (`tree_*`).
+/// event's text read straight into its fields, the canonical request built straight into the engine's
+/// values, the result written as the body's text), and on the paths it was chosen over: through JSON text
+/// (`text_*`) and through a `serde_json::Value` tree (`tree_*`).
 fn bench_stage_copies(c: &mut Criterion) {
     let mut g = c.benchmark_group("copies");
     let ev = event("openai", "large", None);
@@ -355,11 +356,14 @@ fn bench_stage_copies(c: &mut Criterion) {
         b.iter(|| black_box(canonical(black_box(&chat), &ep)))
     });
     let req = canonical(&chat, &ep);
-    g.bench_function("canonical_to_text", |b| {
+    g.bench_function("canonical_to_engine_values", |b| {
+        b.iter(|| black_box(engine_input::to_engine(black_box(&req)).expect("builds")))
+    });
+    g.bench_function("text_canonical_to_text", |b| {
         b.iter(|| black_box(serde_json::to_string(black_box(&req)).expect("serialises")))
     });
     let input = serde_json::to_string(&req).expect("serialises");
-    g.bench_function("text_to_engine_values", |b| {
+    g.bench_function("text_text_to_engine_values", |b| {
         b.iter(|| black_box(values::from_text(black_box(&input)).expect("JSON")))
     });
     let rendered = render_for(&chat, ep.clone()).expect("renders");

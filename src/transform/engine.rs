@@ -256,6 +256,31 @@ impl Template {
         }
     }
 
+    /// Evaluates on `input` (the canonical request), built straight into the engine's values, and gives
+    /// the result as JSON text.
+    pub fn evaluate_serialize<T: serde::Serialize>(&self, input: &T) -> Result<Vec<u8>, Outcome> {
+        let not_input = |e: String| {
+            Outcome::Failed(ServiceError::template(format!(
+                "template `{}`: the input could not be built: {e}",
+                self.name
+            )))
+        };
+        match &self.compiled {
+            Compiled::Core(ast) => {
+                let data = crate::transform::engine_input::to_engine(input)
+                    .map_err(|e| not_input(e.to_string()))?;
+                self.evaluate_core(ast, &data, Vec::new())
+                    .map(|v| values::to_text(&v))
+            }
+            #[cfg(feature = "jsonata-rs")]
+            Compiled::Rs(_) => {
+                let data = serde_json::to_value(input).map_err(|e| not_input(e.to_string()))?;
+                let out = self.evaluate(&data, &[])?;
+                Ok(serde_json::to_vec(&out).unwrap_or_default())
+            }
+        }
+    }
+
     fn evaluate_core(
         &self,
         ast: &AstNode,

@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod engine;
+pub mod engine_input;
 #[cfg(feature = "jsonata-rs")]
 mod engine_rs;
 pub mod functions;
@@ -115,8 +116,8 @@ fn source<'a>(stored: Option<&'a str>, shipped: Option<&'static str>) -> Option<
     stored.filter(|s| !s.trim().is_empty()).or(shipped)
 }
 
-/// The provider body for `req`. The template path serialises the canonical request once, and the engine
-/// reads that text and writes the body's text: no JSON tree is built on either side.
+/// The provider body for `req`. On the template path the canonical request is built straight into the
+/// engine's values and the engine writes the body's text: no JSON tree or text in between.
 pub fn render_request(
     transformer: &str,
     stored: Option<&str>,
@@ -125,9 +126,7 @@ pub fn render_request(
     if let Some(src) = source(stored, shipped_request_template(transformer)) {
         let name = format!("{transformer}.requestTemplate");
         let template = engine::compile(&name, src)?;
-        let input =
-            serde_json::to_string(req).map_err(|e| ServiceError::template(e.to_string()))?;
-        match template.evaluate_text(&input) {
+        match template.evaluate_serialize(req) {
             Ok(body) if body.first() == Some(&b'{') => {
                 return Ok((Body(body.into()), Ran::template()));
             }
