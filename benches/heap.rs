@@ -112,7 +112,9 @@ fn main() {
             (req, resp)
         };
         let expected = one();
-        assert_eq!(expected.0, rendered.body.0, "{}: the same body", e.name());
+        // The same JSON (jsonata-rs may order keys differently).
+        let body: serde_json::Value = serde_json::from_slice(&expected.0).expect("JSON");
+        assert_eq!(body, rendered.body.json(), "{}: the same body", e.name());
         for _ in 0..WARM_UP {
             black_box(one());
         }
