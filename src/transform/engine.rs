@@ -1,14 +1,15 @@
 //! The JSONata seam: compile a template once (cached by its text), evaluate it on a `serde_json::Value`
 //! with bindings and the host functions of `functions.rs`, get a `serde_json::Value` back; or, on the
-//! pipeline's path, JSON text in and JSON text out (`evaluate_text`). Engine failures,
-//! panics included, become `TemplateError`s naming the template, the position and the cause.
+//! pipeline's path, the canonical request built straight into the engine's values (`evaluate_serialize`)
+//! or the provider's JSON text (`evaluate_text`) in, and JSON text out. Engine failures, panics included,
+//! become `TemplateError`s naming the template, the position and the cause.
 //!
 //! Two engines sit behind the seam: jsonata-core (the default) and, built with `--features jsonata-rs`,
 //! jsonata-rs (`engine_rs.rs`). One is chosen per process from `JSONATA_ENGINE` (docs/jsonata-engines.md).
 
 use crate::error::ServiceError;
 use crate::transform::functions;
-use crate::transform::values;
+use crate::transform::values::{self, to_json};
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::value::JValue;
@@ -117,8 +118,8 @@ pub enum Outcome {
     Failed(ServiceError),
 }
 
-/// Compiled templates by engine, then by their text: a lookup hashes the text (a few microseconds for a
-/// long template) and compares it, so two texts never share an entry.
+/// Compiled templates by engine, then by their text: a lookup hashes the text and compares it (about a
+/// microsecond for a shipped template), so two texts never share an entry.
 type Cache = HashMap<Engine, HashMap<Box<str>, Compiled>>;
 
 fn cache() -> &'static Mutex<Cache> {
@@ -274,9 +275,8 @@ impl Template {
             }
             #[cfg(feature = "jsonata-rs")]
             Compiled::Rs(_) => {
-                let data = serde_json::to_value(input).map_err(|e| not_input(e.to_string()))?;
-                let out = self.evaluate(&data, &[])?;
-                Ok(serde_json::to_vec(&out).unwrap_or_default())
+                let text = serde_json::to_string(input).map_err(|e| not_input(e.to_string()))?;
+                self.evaluate_text(&text)
             }
         }
     }
@@ -336,8 +336,6 @@ pub(crate) fn failure(name: &str, msg: &str) -> Outcome {
 fn describe(e: &EvaluatorError) -> String {
     e.message().to_string()
 }
-
-pub use crate::transform::values::to_json;
 
 #[cfg(test)]
 mod tests {

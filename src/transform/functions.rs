@@ -10,7 +10,7 @@
 //! | `$builtin(reason)` | leaves this request or response to the built-in transformer, saying why |
 //! | `$refuse(message)` | refuses the request as the caller's error (`InvalidInvocation`), saying what the provider cannot take |
 
-use crate::transform::engine::to_json;
+use crate::transform::values::to_json;
 use jsonata_core::evaluator::{Evaluator, EvaluatorError};
 use jsonata_core::value::JValue;
 use serde_json::{Map, Value};
