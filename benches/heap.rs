@@ -91,8 +91,9 @@ fn main() {
         .expect("resolves")
         .remove(0);
     let rendered = render_for(&chat, ep.clone()).expect("renders");
-    // The pipeline's path: JSON text in, JSON text out.
-    let input = serde_json::to_string(&rendered.request).expect("serialises");
+    // The pipeline's path: the canonical request built into the engine's values, the provider's answer as
+    // JSON text; JSON text out.
+    let input = &rendered.request;
     let raw = answer("openai", "text").to_string();
     let request_src = transform::shipped_request_template("openai_v1").expect("shipped");
     let response_src = transform::shipped_response_mapping("openai_v1").expect("shipped");
@@ -103,7 +104,7 @@ fn main() {
         let one = || -> (Vec<u8>, Vec<u8>) {
             let req = engine::compile_on(e, "openai_v1.requestTemplate", request_src)
                 .expect("compiles")
-                .evaluate_text(black_box(&input))
+                .evaluate_serialize(black_box(input))
                 .expect("evaluates");
             let resp = engine::compile_on(e, "openai_v1.responseMapping", response_src)
                 .expect("compiles")
