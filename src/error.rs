@@ -1,4 +1,4 @@
-//! The named errors of DESIGN.md. Every failure leaves the service as one of these, so a state machine can
+//! The named errors (README, "Errors"). Every failure leaves the service as one of these, so a state machine can
 //! `Retry` / `Catch` on the name; the message says what and where, never a secret.
 
 use serde::Serialize;

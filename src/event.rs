@@ -1,5 +1,5 @@
-//! The Lambda event: both forms of DESIGN.md (inline `provider_config`, or by reference), parsed strictly.
-//! `null` means absent everywhere, as Step Functions sends it. An unknown field is refused rather than
+//! The Lambda event: both forms (README, "The event": inline `provider_config`, or by reference), parsed
+//! strictly. `null` means absent everywhere, as Step Functions sends it. An unknown field is refused rather than
 //! ignored: a parameter the service does not know would otherwise be dropped in silence.
 
 use crate::error::{Result, ServiceError};
@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// `provider_config` exactly as the seed's state machines pass it.
+/// `provider_config` exactly as the existing agent and evaluation state machines pass it.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct InlineProviderConfig {

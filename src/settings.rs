@@ -1,4 +1,4 @@
-//! Settings from the environment (DESIGN.md, "Settings"), read once at start.
+//! Settings from the environment (README, "Settings (environment)"), read once at start.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
-//! The real Lambda binary under a Lambda Runtime API on loopback, against a stand-in provider: the seed's
-//! two state-machine payloads for all four providers, and the named errors a state machine catches.
+//! The real Lambda binary under a Lambda Runtime API on loopback, against a stand-in provider: the
+//! two state-machine payloads of `examples/` for all four providers, and the named errors a state machine catches.
 
 mod common;
 

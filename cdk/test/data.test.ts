@@ -6,7 +6,7 @@ import { SCHEMA_FILE } from '../lib/data/config-data';
 import { UnifiedLlmStack } from '../lib/unified-llm-stack';
 import { ACCOUNT, PLACEHOLDER_ASSET, REGION, resourceOf } from './support/stack';
 
-// Field names of the seed's Amplify models (seed/000_5d0bdbd6b78bbf91.txt).
+// Field names of the Amplify models the admin console already writes (README, "Configuration: Amplify items").
 const SEED_PROVIDER_TEMPLATE_FIELDS = [
   'id', 'name', 'providerId', 'baseUrl', 'endpointPath', 'authHeaderName', 'authHeaderPrefix', 'secretPath',
   'secretKeyName', 'requestTransformer', 'responseTransformer', 'requestTemplate', 'responseMapping',
@@ -45,7 +45,7 @@ describe('the admin data models', () => {
     assemblyDir = app.synth().directory;
   });
 
-  test('the schema keeps the seed\'s fields, JSON fields as AWSJSON, and AgentModelAssignment', () => {
+  test('the schema keeps the console\'s fields, JSON fields as AWSJSON, and AgentModelAssignment', () => {
     const schema = fs.readFileSync(SCHEMA_FILE, 'utf8');
     const pt = fieldsOf(schema, 'ProviderTemplate');
     const ec = fieldsOf(schema, 'EndpointConfiguration');

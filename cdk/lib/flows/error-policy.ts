@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 /**
- * The service's error names (the Lambda's `errorType`), as DESIGN.md fixes them, and the one
+ * The service's error names (the Lambda's `errorType`), as the README's "Errors" section lists them, and the one
  * Retry/Catch policy that both flows apply to every call of the service.
  */
 export const ServiceErrors = {
