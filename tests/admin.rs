@@ -175,13 +175,8 @@ async fn a_connection_test_writes_its_outcome_to_the_endpoint() {
     .unwrap()])
     .await
     .unwrap();
-    put(
-        &w.db,
-        EC,
-        "EndpointConfiguration",
-        endpoint("ep-o", "openai", "gpt-4o", &s.base_url()),
-    )
-    .await;
+    w.put_endpoint(endpoint("ep-o", "openai", "gpt-4o", &s.base_url()))
+        .await;
     let r = lambda::handle(
         &svc,
         json!({"action": "test_connection", "endpoint_id": "ep-o"}),
@@ -208,7 +203,7 @@ async fn a_connection_test_writes_its_outcome_to_the_endpoint() {
     }]);
     let mut pt = shipped("openai");
     pt["maxRetries"] = json!(0);
-    put(&w.db, PT, "ProviderTemplate", pt).await;
+    w.put_template(pt).await;
     let r = lambda::handle(
         &svc,
         json!({"action": "test_connection", "endpoint_id": "ep-o"}),

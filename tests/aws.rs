@@ -16,16 +16,11 @@ async fn both_event_forms_for_all_four_providers() {
         let s = stand_in(p).await;
         let mut pt = shipped(p);
         pt["defaultHeaders"] = json!({"x-team": "agents"});
-        put(&w.db, PT, "ProviderTemplate", pt).await;
+        w.put_template(pt).await;
         let model = model_for(p, "");
-        put(
-            &w.db,
-            EC,
-            "EndpointConfiguration",
-            endpoint(&format!("ep-{p}"), p, model, &s.base_url()),
-        )
-        .await;
-        put(&w.db, AMA, "AgentModelAssignment", json!({"id": format!("agent-{p}"), "agentId": format!("agent-{p}"), "endpointIds": [format!("ep-{p}")]})).await;
+        w.put_endpoint(endpoint(&format!("ep-{p}"), p, model, &s.base_url()))
+            .await;
+        w.put_assignment(json!({"id": format!("agent-{p}"), "agentId": format!("agent-{p}"), "endpointIds": [format!("ep-{p}")]})).await;
 
         let by_endpoint = svc
             .invoke(
@@ -50,7 +45,7 @@ async fn both_event_forms_for_all_four_providers() {
         // An agent whose assignment lists this endpoint, and whom the endpoint allows.
         let mut ec = endpoint(&format!("ep-{p}"), p, model, &s.base_url());
         ec["allowedAgents"] = json!(["agent-1", format!("agent-{p}")]);
-        put(&w.db, EC, "EndpointConfiguration", ec).await;
+        w.put_endpoint(ec).await;
         let by_agent = svc
             .invoke(&hello(json!({"agent_id": format!("agent-{p}")})), None)
             .await
@@ -88,7 +83,7 @@ async fn endpoint_overrides_win_and_the_event_wins_over_them() {
     ec["customHeaders"] = json!({"x-custom": "yes"});
     ec["modelParameters"] = json!({"temperature": 0.3, "max_tokens": 77});
     ec["customTimeout"] = json!(12);
-    put(&w.db, EC, "EndpointConfiguration", ec).await;
+    w.put_endpoint(ec).await;
     svc.invoke(
         &hello(json!({"endpoint_id": "ep-o", "agent_id": "agent-1"})),
         None,
@@ -121,31 +116,21 @@ async fn refusals_name_what_is_wrong() {
     let w = world().await;
     let svc = w.service(Duration::from_secs(300)).await;
     let s = stand_in("openai").await;
-    put(
-        &w.db,
-        EC,
-        "EndpointConfiguration",
-        endpoint("ep-o", "openai", "gpt-4o", &s.base_url()),
-    )
-    .await;
+    w.put_endpoint(endpoint("ep-o", "openai", "gpt-4o", &s.base_url()))
+        .await;
     let mut bad = endpoint("ep-bad", "openai", "gpt-4o", &s.base_url());
     bad["modelParameters"] = json!("{not json");
-    put(&w.db, EC, "EndpointConfiguration", bad).await;
-    put(
-        &w.db,
-        EC,
-        "EndpointConfiguration",
-        endpoint(
-            "ep-a",
-            "anthropic",
-            "claude-sonnet-4-5-20250929",
-            &s.base_url(),
-        ),
-    )
+    w.put_endpoint(bad).await;
+    w.put_endpoint(endpoint(
+        "ep-a",
+        "anthropic",
+        "claude-sonnet-4-5-20250929",
+        &s.base_url(),
+    ))
     .await;
     let mut inactive = shipped("anthropic");
     inactive["isActive"] = json!(false);
-    put(&w.db, PT, "ProviderTemplate", inactive).await;
+    w.put_template(inactive).await;
     let cases = [
         (
             json!({"endpoint_id": "ep-o", "agent_id": "agent-2"}),
@@ -206,17 +191,12 @@ async fn an_edited_template_takes_effect_on_the_next_invocation() {
     let w = world().await;
     let svc = w.service(Duration::from_secs(300)).await;
     let s = stand_in("openai").await;
-    put(
-        &w.db,
-        EC,
-        "EndpointConfiguration",
-        endpoint("ep-o", "openai", "gpt-4o", &s.base_url()),
-    )
-    .await;
+    w.put_endpoint(endpoint("ep-o", "openai", "gpt-4o", &s.base_url()))
+        .await;
     for version in ["v1", "v2"] {
         let mut pt = shipped("openai");
         pt["requestTemplate"] = json!(format!("{{\"model\": model, \"messages\": [{{\"role\": \"user\", \"content\": \"{version}\"}}]}}"));
-        put(&w.db, PT, "ProviderTemplate", pt).await;
+        w.put_template(pt).await;
         let r = svc
             .invoke(
                 &hello(json!({"endpoint_id": "ep-o", "agent_id": "agent-1"})),
@@ -239,13 +219,8 @@ async fn the_lambda_binary_reads_dynamodb_and_secrets_manager_through_aws_endpoi
     use common::runtime_api::{spawn_function, RuntimeApi};
     let w = world().await;
     let s = stand_in("openai").await;
-    put(
-        &w.db,
-        EC,
-        "EndpointConfiguration",
-        endpoint("ep-o", "openai", "gpt-4o", &s.base_url()),
-    )
-    .await;
+    w.put_endpoint(endpoint("ep-o", "openai", "gpt-4o", &s.base_url()))
+        .await;
     let api = RuntimeApi::start().await;
     let mut child = spawn_function(
         &api,

@@ -168,6 +168,18 @@ impl World {
         };
         setup::service_with_aws(&settings, Some(self.moto.sdk_config().await))
     }
+
+    pub async fn put_template(&self, item: Value) {
+        put(&self.db, PT, "ProviderTemplate", item).await
+    }
+
+    pub async fn put_endpoint(&self, item: Value) {
+        put(&self.db, EC, "EndpointConfiguration", item).await
+    }
+
+    pub async fn put_assignment(&self, item: Value) {
+        put(&self.db, AMA, "AgentModelAssignment", item).await
+    }
 }
 
 pub fn chat(v: Value) -> Box<ChatEvent> {
