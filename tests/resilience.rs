@@ -321,7 +321,7 @@ async fn a_failing_endpoint_falls_back_to_another_provider() {
         .invoke(
             &event(
                 openai(&down.base_url()),
-                json!({"fallbacks": [fallback], "max_tokens": 100}),
+                json!({"fallbacks": [fallback.clone()], "max_tokens": 100}),
             ),
             None,
         )
@@ -353,11 +353,6 @@ async fn a_failing_endpoint_falls_back_to_another_provider() {
     let bad = StandIn::start(vec![rec("openai", "err_invalid_request")])
         .await
         .unwrap();
-    let fallback = provider_config(
-        "anthropic",
-        "claude-sonnet-4-5-20250929",
-        Some(&up.base_url()),
-    );
     let e = svc
         .invoke(
             &event(openai(&bad.base_url()), json!({"fallbacks": [fallback]})),

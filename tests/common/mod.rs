@@ -149,19 +149,14 @@ pub fn local_service(max_retries: Option<u32>) -> Service {
 pub fn local_service_with(
     templates: Vec<unified_llm_service::config::ProviderTemplate>,
 ) -> Service {
-    let keys = json!({"OPENAI_API_KEY": API_KEY, "ANTHROPIC_API_KEY": API_KEY, "GEMINI_API_KEY": API_KEY, "BEDROCK_API_KEY": API_KEY});
-    let settings = Settings {
-        allowed_endpoint_hosts: vec!["127.0.0.1".into()],
-        secrets_cache_ttl: std::time::Duration::from_secs(300),
-        ..Settings::default()
-    };
-    setup::with_parts(
-        &settings,
-        Arc::new(LocalConfigStore::with_templates(templates)),
-        Arc::new(MemorySecrets {
-            secrets: HashMap::from([(SECRET_PATH.to_string(), keys.to_string())]),
-        }),
-        None,
+    local_service_with_keys(
+        templates,
+        &[
+            "OPENAI_API_KEY",
+            "ANTHROPIC_API_KEY",
+            "GEMINI_API_KEY",
+            "BEDROCK_API_KEY",
+        ],
     )
 }
 
