@@ -7,25 +7,11 @@ mod response;
 
 use crate::error::{Result, ServiceError};
 use crate::model::{CanonicalRequest, MappedResponse};
+use crate::transform::builtin::same_numbers;
 use crate::transform::Builtin;
 use serde_json::Value;
 
 pub struct Anthropic;
-
-/// Numbers as the template engine holds them (every number an f64: `1.0` is `1`, integers past 2^53 round),
-/// so that both paths give the same JSON for the caller's arguments and schemas and the provider's inputs.
-fn same_numbers(v: &Value) -> Value {
-    match v {
-        Value::Number(n) => n.as_f64().map_or_else(|| v.clone(), crate::model::num),
-        Value::Array(items) => Value::Array(items.iter().map(same_numbers).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, v)| (k.clone(), same_numbers(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
 
 impl Builtin for Anthropic {
     fn render_request(&self, req: &CanonicalRequest) -> Result<Value> {

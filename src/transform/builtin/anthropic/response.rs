@@ -28,7 +28,7 @@ pub fn map(raw: &Value) -> Result<MappedResponse, &'static str> {
                 };
                 let arguments = b
                     .get("input")
-                    .map_or_else(|| json!({}), super::same_numbers);
+                    .map_or_else(|| json!({}), crate::transform::builtin::same_numbers);
                 tool_calls.push(ToolCall {
                     id,
                     name,

@@ -7,7 +7,7 @@ mod request;
 mod response;
 
 use crate::error::Result;
-use crate::model::{num, CanonicalRequest, MappedResponse};
+use crate::model::{CanonicalRequest, MappedResponse};
 use crate::transform::Builtin;
 use serde_json::Value;
 
@@ -27,19 +27,5 @@ impl Builtin for Gemini {
 
     fn map_response(&self, raw: &Value) -> Result<MappedResponse> {
         Ok(response::map(raw))
-    }
-}
-
-/// Numbers as the template engine gives them (it holds every number as an f64), so both paths agree.
-fn same_numbers(v: &Value) -> Value {
-    match v {
-        Value::Number(n) => num(n.as_f64().unwrap_or(0.0)),
-        Value::Array(items) => Value::Array(items.iter().map(same_numbers).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, v)| (k.clone(), same_numbers(v)))
-                .collect(),
-        ),
-        other => other.clone(),
     }
 }

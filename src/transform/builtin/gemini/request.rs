@@ -1,8 +1,9 @@
 //! Canonical request -> generateContent body.
 
-use super::{same_numbers, MADE_UP_ID_PREFIX, PLACEHOLDER_SIGNATURE};
+use super::{MADE_UP_ID_PREFIX, PLACEHOLDER_SIGNATURE};
 use crate::error::{Result, ServiceError};
 use crate::model::*;
+use crate::transform::builtin::same_numbers;
 use crate::transform::functions::{gemini_schema, merge_turns};
 use serde_json::{json, Map, Value};
 

@@ -1,7 +1,8 @@
 //! generateContent response -> mapped response (docs/unified-model.md §2-3).
 
-use super::{same_numbers, MADE_UP_ID_PREFIX};
+use super::MADE_UP_ID_PREFIX;
 use crate::model::*;
+use crate::transform::builtin::same_numbers;
 use serde_json::{json, Value};
 
 pub(super) fn map(raw: &Value) -> MappedResponse {
