@@ -70,14 +70,6 @@ fn live() -> isize {
     LIVE.load(Ordering::Relaxed)
 }
 
-fn engines() -> Vec<engine::Engine> {
-    #[allow(unused_mut)]
-    let mut all = vec![engine::Engine::JsonataCore];
-    #[cfg(feature = "jsonata-rs")]
-    all.push(engine::Engine::JsonataRs);
-    all
-}
-
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;

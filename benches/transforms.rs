@@ -190,15 +190,6 @@ fn bench_compile(c: &mut Criterion) {
     g.finish();
 }
 
-/// The engines this build has: jsonata-core always, jsonata-rs with `--features jsonata-rs`.
-fn engines() -> Vec<engine::Engine> {
-    #[allow(unused_mut)]
-    let mut all = vec![engine::Engine::JsonataCore];
-    #[cfg(feature = "jsonata-rs")]
-    all.push(engine::Engine::JsonataRs);
-    all
-}
-
 fn bench_engines(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     for provider in PROVIDERS {

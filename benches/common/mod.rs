@@ -67,3 +67,13 @@ pub fn event(provider: &str, size: &str, base: Option<&str>) -> Value {
 pub fn answer(provider: &str, case: &str) -> Value {
     load(&format!("tests/recordings/{provider}/{case}.json"))["body"].clone()
 }
+
+/// The engines this build has: jsonata-core always, jsonata-rs with `--features jsonata-rs`.
+pub fn engines() -> Vec<unified_llm_service::transform::engine::Engine> {
+    use unified_llm_service::transform::engine::Engine;
+    #[allow(unused_mut)]
+    let mut all = vec![Engine::JsonataCore];
+    #[cfg(feature = "jsonata-rs")]
+    all.push(Engine::JsonataRs);
+    all
+}
