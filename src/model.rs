@@ -334,9 +334,13 @@ pub fn object(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
 
 /// A JSON number from an f64, whole numbers kept whole (`0`, not `0.0`), as the template engine gives them.
 pub fn num(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        Value::Number(serde_json::Number::from(n as i64))
-    } else {
-        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    match whole(n) {
+        Some(i) => Value::Number(serde_json::Number::from(i)),
+        None => serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
     }
+}
+
+/// `n` as an integer when it is a whole number an f64 holds exactly (below 2^53 in magnitude).
+pub fn whole(n: f64) -> Option<i64> {
+    (n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15).then_some(n as i64)
 }

@@ -49,10 +49,11 @@ impl Serialize for Wire<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.0 {
             JValue::Bool(b) => s.serialize_bool(*b),
-            JValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => {
-                s.serialize_i64(*n as i64)
-            }
-            JValue::Number(n) if n.is_finite() => s.serialize_f64(*n),
+            JValue::Number(n) => match crate::model::whole(*n) {
+                Some(i) => s.serialize_i64(i),
+                None if n.is_finite() => s.serialize_f64(*n),
+                None => s.serialize_unit(),
+            },
             JValue::String(text) => s.serialize_str(text),
             JValue::Array(items) => {
                 let mut seq = s.serialize_seq(None)?;
