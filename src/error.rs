@@ -142,6 +142,12 @@ impl fmt::Display for ServiceError {
 
 impl std::error::Error for ServiceError {}
 
+/// What serde_json found wrong, without its " at line L column C" (a field path says where instead).
+pub fn json_cause(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    text.split(" at line ").next().unwrap_or(&text).to_string()
+}
+
 impl From<ServiceError> for lambda_runtime::Diagnostic {
     fn from(e: ServiceError) -> Self {
         lambda_runtime::Diagnostic {

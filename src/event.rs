@@ -134,12 +134,7 @@ pub fn parse_chat_text(text: &str) -> Result<Invocation> {
 /// The field an event fails on, and why, without serde_json's position (the path says where).
 fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> ServiceError {
     let path = e.path().to_string();
-    let inner = e.into_inner().to_string();
-    let inner = inner
-        .split(" at line ")
-        .next()
-        .unwrap_or(&inner)
-        .to_string();
+    let inner = crate::error::json_cause(e.inner());
     if path == "." {
         ServiceError::invalid(format!("event: {inner}"))
     } else {

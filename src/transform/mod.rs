@@ -187,11 +187,10 @@ pub fn map_response(
 fn mapped_response(name: &str, text: &[u8]) -> Result<MappedResponse> {
     let mut de = serde_json::Deserializer::from_slice(text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let inner = e.inner().to_string();
-        let inner = inner.split(" at line ").next().unwrap_or(&inner);
         ServiceError::template(format!(
-            "template `{name}` gave a result that is not a mapped response: `{}`: {inner}",
-            e.path()
+            "template `{name}` gave a result that is not a mapped response: `{}`: {}",
+            e.path(),
+            crate::error::json_cause(e.inner())
         ))
     })
 }
