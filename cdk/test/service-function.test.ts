@@ -30,7 +30,7 @@ describe('the service Lambda', () => {
     expect(logGroup.Properties.RetentionInDays).toBe(30);
   });
 
-  test('has exactly the environment the README's Settings list, table names from the data construct', () => {
+  test('has exactly the environment the README Settings section lists, table names from the data construct', () => {
     const [, fn] = resourceOf(s.template, 'AWS::Lambda::Function', 'ServiceFunction');
     const env = fn.Properties.Environment.Variables;
     expect(Object.keys(env).sort()).toEqual([
